@@ -1,0 +1,38 @@
+"""sff: Serverless-For-Frontend orchestration functions.
+
+Declare a `Function` over `Backend` sources; sff infers the plan, fans out, retries,
+falls back, reshapes with JMESPath and answers in your pydantic contract.
+"""
+
+from sff.errors import (
+    ContractError,
+    DeadlineError,
+    DeclarationError,
+    ExpressionError,
+    InputError,
+    PlanError,
+    SffError,
+    SourceError,
+)
+from sff.function import Function
+from sff.result import Meta, Result, SourceMeta
+from sff.spec import Backend, Fallback, Retry, call
+
+__all__ = [
+    "Backend",
+    "ContractError",
+    "DeadlineError",
+    "DeclarationError",
+    "ExpressionError",
+    "Fallback",
+    "Function",
+    "InputError",
+    "Meta",
+    "PlanError",
+    "Result",
+    "Retry",
+    "SffError",
+    "SourceError",
+    "SourceMeta",
+    "call",
+]

@@ -1,0 +1,103 @@
+"""One error tree for everything sff reports.
+
+::
+
+    SffError                      code            status
+    ├── DeclarationError          declaration     500   raised when a function is declared/loaded
+    │   ├── ExpressionError       bad_expression  500   a JMESPath syntax error, shown with a caret
+    │   └── PlanError             bad_plan        500   unknown name, cycle, misuse of `item`
+    └── InvocationError           invocation      500   raised while a function runs
+        ├── InputError            invalid_input   400   the input does not fit the input model
+        ├── SourceError           source_failed   502   a required source failed (names it and why)
+        ├── DeadlineError         deadline        504   the invocation ran out of time
+        └── ContractError         contract_mismatch 502 the shaped data does not fit the contract
+
+Every error carries a stable ``code``, an HTTP ``status`` and a ``detail`` dict that is safe
+to show a caller: no traceback, no secret. ``to_dict()`` is the JSON body of an error answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class SffError(Exception):
+    """Base of every error sff raises on purpose."""
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = {k: v for k, v in detail.items() if v is not None}
+        self.meta: Any = None  # the invocation's Meta, when one had started
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.detail}}
+
+
+class DeclarationError(SffError):
+    """A function is declared wrongly; raised at import, reported by `sff check`."""
+
+    code = "declaration"
+
+
+class ExpressionError(DeclarationError):
+    code = "bad_expression"
+
+    def __init__(
+        self, reason: str, *, function: str, where: str, expression: str, column: int | None
+    ) -> None:
+        caret = "" if column is None else "\n    " + " " * column + "^"
+        super().__init__(
+            f"function {function!r}, {where}: {reason}\n    {expression}{caret}",
+            function=function,
+            where=where,
+            expression=expression,
+            column=column,
+        )
+
+
+class PlanError(DeclarationError):
+    code = "bad_plan"
+
+
+class InvocationError(SffError):
+    code = "invocation"
+
+
+class InputError(InvocationError):
+    code = "invalid_input"
+    status = 400
+
+
+class SourceError(InvocationError):
+    """A source failed. Required sources turn this into the invocation's answer."""
+
+    code = "source_failed"
+    status = 502
+
+    def __init__(
+        self, source: str, cause: str, *, status: int | None = None, excerpt: str | None = None
+    ) -> None:
+        super().__init__(
+            f"source {source!r} failed: {cause}",
+            source=source,
+            cause=cause,
+            upstream_status=status,
+            excerpt=excerpt,
+        )
+        self.source = source
+        self.cause = cause
+        self.upstream_status = status
+
+
+class DeadlineError(InvocationError):
+    code = "deadline"
+    status = 504
+
+
+class ContractError(InvocationError):
+    code = "contract_mismatch"
+    status = 502

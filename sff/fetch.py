@@ -1,0 +1,283 @@
+"""HTTP sources: build a request from templates, send it safely, read a bounded JSON body.
+
+Safe by construction: the origin comes only from the Backend, a value placed in the path
+is one percent-encoded segment, redirects are off unless the backend allows them, and the
+body is read as a stream under a size cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from sff.errors import SourceError
+from sff.expr import Expr
+from sff.plan import Node, Plan
+from sff.resilience import Deadline, Retryable, with_retries
+from sff.result import SourceMeta
+from sff.spec import Backend, HttpSource
+
+EXCERPT_CHARS = 200
+
+
+class LazyTLSTransport(httpx.AsyncBaseTransport):
+    """Loads the CA bundle (25-45 ms) only when an https backend is actually called."""
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._inner: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            self._inner = httpx.AsyncHTTPTransport(limits=self._limits)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+def new_client(max_connections: int = 100) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    # The plain-http transport never does TLS, so it needs no CA bundle.
+    return httpx.AsyncClient(
+        transport=httpx.AsyncHTTPTransport(verify=False, limits=limits),
+        mounts={"https://": LazyTLSTransport(limits)},
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+class HttpFetcher:
+    """Sends the HTTP sources of one invocation over one client; identical GETs go once."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        client: httpx.AsyncClient | None,
+        incoming_headers: Mapping[str, str],
+        request_id: str,
+    ) -> None:
+        self._own_client = client is None
+        self._client = client
+        self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
+        self._request_id = request_id
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        self._bases: dict[Backend, str] = {}
+        self._max_connections = max(
+            (
+                n.source.backend.max_connections
+                for n in plan.nodes.values()
+                if isinstance(n.source, HttpSource)
+            ),
+            default=100,
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = new_client(self._max_connections)
+        return self._client
+
+    async def __aenter__(self) -> HttpFetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+
+    async def fetch(
+        self,
+        node: Node,
+        context: Mapping[str, Any],
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+    ) -> Any:
+        source = node.source
+        assert isinstance(source, HttpSource)
+        request = self.build(node, source, context)
+        key = None
+        if source.method in ("GET", "HEAD"):
+            key = (source.method, str(request.url), tuple(sorted(request.headers.multi_items())))
+            if key in self._inflight:
+                return await asyncio.shield(self._inflight[key])
+        work = asyncio.ensure_future(self._send(node.name, source, request, src, deadline, timeout))
+        if key is not None:
+            self._inflight[key] = work
+        return await asyncio.shield(work) if key is not None else await work
+
+    async def _send(
+        self,
+        name: str,
+        source: HttpSource,
+        request: httpx.Request,
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+    ) -> Any:
+        backend = source.backend
+        policy = source.options.retry or backend.retry
+        statuses = policy.statuses
+        per_attempt = timeout or backend.timeout
+
+        def count(_: int) -> None:
+            src.attempts += 1
+
+        async def attempt(time_left: float) -> Any:
+            status, body = await self._send_once(
+                name, backend, request, min(per_attempt, time_left), statuses
+            )
+            src.status = status
+            return parse_json(name, request, status, body)
+
+        return await with_retries(policy if source.idempotent else None, deadline, attempt, count)
+
+    async def _send_once(
+        self,
+        name: str,
+        backend: Backend,
+        request: httpx.Request,
+        seconds: float,
+        retry_statuses: frozenset[int],
+    ) -> tuple[int, bytes]:
+        where = f"{request.method} {request.url.path}"  # never the query: it may hold keys
+        if seconds <= 0:
+            raise SourceError(name, f"{where}: no time left before the deadline")
+        request.extensions["timeout"] = httpx.Timeout(seconds).as_dict()
+        try:
+            async with asyncio.timeout(seconds):
+                response = await self.client.send(
+                    request, stream=True, follow_redirects=backend.follow_redirects
+                )
+                try:
+                    body = await read_capped(name, response, backend.max_response_bytes)
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException):
+            raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
+        except httpx.TransportError as exc:
+            raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return status, body
+        excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
+        if status in retry_statuses:
+            raise Retryable(
+                name,
+                f"{where}: HTTP {status}",
+                status=status,
+                excerpt=excerpt,
+                retry_after=response.headers.get("retry-after"),
+            )
+        raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
+
+    def build(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> httpx.Request:
+        assert node.request is not None
+        try:
+            path = node.request.path.render(context, encode_segment)
+            query = query_params(node.request.query.render(context))
+            headers = self.headers(source, node.request.headers.render(context))
+            body = None if node.request.body is None else node.request.body.render(context)
+        except ValueError as exc:
+            raise SourceError(node.name, str(exc)) from None
+        content = None
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":")).encode()
+            headers["content-type"] = "application/json"
+        url = self.base_url(node.name, source.backend) + path
+        return self.client.build_request(
+            source.method, url, params=query, headers=headers, content=content
+        )
+
+    def base_url(self, name: str, backend: Backend) -> str:
+        if backend not in self._bases:
+            base = backend.base_url()
+            if not base:
+                raise SourceError(name, f"backend {backend.name!r} has no URL: set ${backend.env}")
+            parts = urlsplit(base)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SourceError(
+                    name, f"backend {backend.name!r}: not an http(s) URL in ${backend.env}"
+                )
+            self._bases[backend] = base.rstrip("/")
+        return self._bases[backend]
+
+    def headers(self, source: HttpSource, rendered: Mapping[str, Any]) -> dict[str, str]:
+        backend = source.backend
+        headers = dict(backend.headers)
+        for name in backend.forward_headers:
+            if name in self._incoming:
+                headers[name] = self._incoming[name]
+        for name, value in rendered.items():
+            if value is not None:
+                headers[name] = scalar_text(value, f"header {name!r}")
+        headers.setdefault("x-request-id", self._request_id)
+        return headers
+
+
+def encode_segment(expr: Expr, value: Any) -> str:
+    """A path value becomes ONE segment: '/', '?', '#', '..' cannot leave it."""
+    text = scalar_text(value, f"path placeholder {{{expr.text}}}")
+    if text in ("", ".", ".."):
+        if not text:
+            raise ValueError(f"path placeholder {{{expr.text}}} is empty")
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
+
+
+def scalar_text(value: Any, what: str) -> str:
+    if value is None:
+        raise ValueError(f"{what} is null")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError(f"{what} must be a string or number, got {type(value).__name__}")
+
+
+def query_params(rendered: Mapping[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:
+    """Null values are left out; arrays repeat the key."""
+    params: list[tuple[str, str | int | float | bool | None]] = []
+    for key, value in rendered.items():
+        for one in value if isinstance(value, list) else [value]:
+            if one is not None:
+                params.append((key, scalar_text(one, f"query {key!r}")))
+    return params
+
+
+async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():  # decoded, so a compressed bomb is capped too
+        size += len(chunk)
+        if size > limit:
+            raise SourceError(name, f"response is over the {limit}-byte cap")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(name: str, request: httpx.Request, status: int, body: bytes) -> Any:
+    if status == 204 or request.method == "HEAD":
+        return None
+    where = f"{request.method} {request.url.path}"
+    if not body.strip():
+        raise SourceError(
+            name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
+        )
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
+        raise SourceError(
+            name, f"{where}: invalid JSON ({exc})", status=status, excerpt=excerpt
+        ) from None

@@ -1,0 +1,98 @@
+"""`Function`: the authoring facade that ties a declaration to execution and platforms.
+
+Declaring one compiles every expression and builds the plan (pure, at import). Running it
+imports the executor on first use, and `handler` hands platform events to the adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from sff.errors import DeclarationError
+from sff.plan import Plan, build_plan, check_names
+from sff.shape import Shape, compile_shape
+from sff.spec import Duration, Source, seconds
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sff.result import Result
+
+
+class Function:
+    """An orchestration function: sources fanned out by an inferred plan, reshaped by
+    `shape` into `contract`.
+
+    >>> dashboard = Function("dashboard", input=Query, sources={...}, shape="{...}",
+    ...                      contract=Dashboard)
+    >>> handler = dashboard.handler        # the FaaS entry point
+    >>> dashboard.run({"user_id": 1}).data  # or `await dashboard.invoke(...)`
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        input: type[BaseModel] | None = None,
+        sources: Mapping[str, Source] | None = None,
+        shape: Any = None,
+        contract: type[BaseModel] | None = None,
+        timeout: Duration = 10,
+        route: str | None = None,
+        method: str = "GET",
+        description: str | None = None,
+    ) -> None:
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
+        if input is not None and not (isinstance(input, type) and issubclass(input, BaseModel)):
+            raise DeclarationError(f"function {name!r}: input must be a pydantic model class")
+        self.name = name
+        self.input = input
+        self.sources: dict[str, Source] = dict(sources or {})
+        self.timeout = seconds(timeout)
+        self.route = route or f"/{name}"
+        self.method = method.upper()
+        self.description = description
+        self.plan: Plan = build_plan(name, self.sources)
+        self.shape: Shape = compile_shape(name, shape, contract)
+        check_names(name, "shape", self.shape.names, set(self.sources))
+
+    @property
+    def contract(self) -> type[BaseModel] | None:
+        return self.shape.contract
+
+    async def invoke(
+        self,
+        input: Any = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        request_id: str | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> Result:
+        """Run once. Raises an `SffError` (with `.status` and `.code`) when it cannot answer.
+        ``timeout`` caps the invocation below the function's own (e.g. a platform's
+        remaining time)."""
+        from sff.run import invoke
+
+        return await invoke(
+            self, input, headers=headers, timeout=timeout, request_id=request_id, client=client
+        )
+
+    def run(self, input: Any = None, **kwargs: Any) -> Result:
+        """`invoke` for synchronous code and scripts."""
+        import asyncio
+
+        return asyncio.run(self.invoke(input, **kwargs))
+
+    def handler(self, event: Any, context: Any = None) -> dict[str, Any]:
+        """The FaaS entry point: ``handler(event, context)`` -> ``{statusCode, headers, body}``."""
+        from sff.adapters import handle
+
+        return handle(self, event, context)
+
+    def __repr__(self) -> str:
+        return f"<Function {self.name} sources={list(self.sources)}>"

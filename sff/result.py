@@ -1,0 +1,121 @@
+"""What an invocation gives back: the data, its status, and meta about every source."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from sff.errors import SffError
+
+
+@dataclass
+class SourceMeta:
+    """What happened to one source in one invocation. Offsets are ms from its start."""
+
+    name: str
+    outcome: str = "pending"  # ok | skipped | degraded | failed | cancelled
+    status: int | None = None
+    attempts: int = 0
+    start_ms: float | None = None
+    end_ms: float | None = None
+    items: int | None = None
+    cache: str | None = None  # hit | stale | None
+    degraded: str | None = None  # why a fallback stands in
+    stale_s: float | None = None
+    error: str | None = None
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.start_ms is None or self.end_ms is None:
+            return None
+        return self.end_ms - self.start_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.duration_ms is not None:
+            data["duration_ms"] = round(self.duration_ms, 2)
+        return data
+
+
+@dataclass
+class Meta:
+    function: str
+    request_id: str
+    duration_ms: float = 0.0
+    sources: dict[str, SourceMeta] = field(default_factory=dict)
+    plan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def degraded(self) -> list[str]:
+        return [n for n, s in self.sources.items() if s.outcome == "degraded"]
+
+    def server_timing(self) -> str:
+        """``Server-Timing``: one metric per source (duration, and cache use), then the total."""
+        parts = []
+        for name, src in self.sources.items():
+            if src.duration_ms is None:
+                continue
+            desc = f';desc="{src.cache or src.outcome}"' if src.outcome != "ok" else ""
+            parts.append(f"{name};dur={src.duration_ms:.1f}{desc}")
+        parts.append(f"total;dur={self.duration_ms:.1f}")
+        return ", ".join(parts)
+
+    def degraded_header(self) -> str:
+        """``x-sff-degraded``: ``source;reason=cache;age=42`` per degraded source."""
+        items = []
+        for name in self.degraded:
+            src = self.sources[name]
+            age = f";age={round(src.stale_s)}" if src.stale_s is not None else ""
+            items.append(f"{name};reason={src.degraded or 'fallback'}{age}")
+        return ", ".join(items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "request_id": self.request_id,
+            "duration_ms": round(self.duration_ms, 2),
+            "degraded": self.degraded,
+            "sources": {n: s.to_dict() for n, s in self.sources.items()},
+            "plan": self.plan,
+        }
+
+
+@dataclass
+class Result:
+    """A successful invocation: `data` is the contract instance (or plain JSON without one)."""
+
+    data: Any
+    meta: Meta
+    status: int = 200
+
+    def json(self) -> Any:
+        return self.data.model_dump(mode="json") if isinstance(self.data, BaseModel) else self.data
+
+    def body(self) -> bytes:
+        if isinstance(self.data, BaseModel):
+            return self.data.model_dump_json().encode()
+        return json.dumps(self.data, separators=(",", ":")).encode()
+
+    def headers(self) -> dict[str, str]:
+        return response_headers(self.meta)
+
+
+def response_headers(meta: Meta | None) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if meta is None:
+        return headers
+    headers["x-request-id"] = meta.request_id
+    headers["server-timing"] = meta.server_timing()
+    if meta.degraded:
+        headers["x-sff-degraded"] = meta.degraded_header()
+    return headers
+
+
+def error_body(error: SffError, request_id: str | None = None) -> bytes:
+    body = error.to_dict()
+    if request_id:
+        body["error"]["request_id"] = request_id
+    return json.dumps(body, default=str).encode()

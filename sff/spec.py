@@ -1,0 +1,253 @@
+"""Declarations: backends, sources, fallbacks, retry policies. Plain data, no I/O.
+
+A declaration holds expression *text*; `sff.plan` compiles it once, when the `Function`
+using it is declared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from sff.errors import DeclarationError
+
+if TYPE_CHECKING:
+    from sff.function import Function
+
+Duration: TypeAlias = float | int | str
+"""Seconds as a number, or text such as ``"500ms"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"2d"``."""
+
+Template: TypeAlias = Any
+"""A JMESPath expression (str), a literal (number, bool, None), or a dict/list of those."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+
+
+def seconds(value: Duration) -> float:
+    """``"1h"`` -> 3600.0; a number is already seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value < 0:
+            raise DeclarationError(f"a duration cannot be negative: {value}")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise DeclarationError(f"not a duration: {value!r} (write e.g. 500ms, 30s, 5m, 1h, 2d)")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """How a failed call is tried again. Only idempotent calls (or ones carrying an
+    idempotency key) are retried, only on transport errors and the listed statuses."""
+
+    retries: int = 2
+    backoff: float = 0.05
+    max_backoff: float = 2.0
+    statuses: frozenset[int] = frozenset({408, 429, 502, 503, 504})
+
+    @classmethod
+    def none(cls) -> Retry:
+        return cls(retries=0)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """One step of a source's fallback chain, tried in order when the source fails."""
+
+    kind: Literal["cache", "value", "omit"]
+    max_stale: float | None = None
+    fresh: float | None = None
+    data: Any = None
+
+    @classmethod
+    def cache(cls, max_stale: Duration = "1h", *, fresh: Duration | None = None) -> Fallback:
+        """The last good response, if younger than ``max_stale``. With ``fresh``, a cached
+        response younger than that is served without calling the backend at all."""
+        return cls("cache", max_stale=seconds(max_stale), fresh=_opt_seconds(fresh))
+
+    @classmethod
+    def value(cls, value: Any) -> Fallback:
+        """A static value (e.g. ``[]``) stands in for the source."""
+        return cls("value", data=value)
+
+    @classmethod
+    def omit(cls) -> Fallback:
+        """The source becomes null; the contract decides whether that is allowed."""
+        return cls("omit")
+
+
+def _opt_seconds(value: Duration | None) -> float | None:
+    return None if value is None else seconds(value)
+
+
+Fallbacks: TypeAlias = Fallback | Sequence[Fallback] | None
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What every kind of source shares: fan-out, condition, limits, failure handling."""
+
+    each: str | None = None
+    when: str | None = None
+    timeout: float | None = None
+    concurrency: int = 10
+    fallback: tuple[Fallback, ...] = ()
+    retry: Retry | None = None
+    tolerate: float = 0
+    """For `each`: failed items allowed (a count >= 1, or a ratio < 1) before the source fails."""
+    personal: bool = False
+    identity: str | None = None
+    """JMESPath over ``{input, headers}`` naming whose data this is; keys the fallback cache."""
+
+    @property
+    def required(self) -> bool:
+        return not self.fallback
+
+
+def _options(
+    *,
+    each: str | None = None,
+    when: str | None = None,
+    timeout: Duration | None = None,
+    concurrency: int = 10,
+    fallback: Fallbacks = None,
+    retry: Retry | None = None,
+    tolerate: float = 0,
+    personal: bool = False,
+    identity: str | None = None,
+) -> SourceOptions:
+    if concurrency < 1:
+        raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
+    chain = () if fallback is None else (fallback,) if isinstance(fallback, Fallback) else fallback
+    return SourceOptions(
+        each,
+        when,
+        _opt_seconds(timeout),
+        concurrency,
+        tuple(chain),
+        retry,
+        tolerate,
+        personal,
+        identity,
+    )
+
+
+@dataclass(frozen=True)
+class HttpSource:
+    """One HTTP call (or one per item with `each`) to a backend."""
+
+    backend: Backend
+    method: str
+    path: str
+    query: Mapping[str, Template]
+    headers: Mapping[str, Template]
+    body: Template
+    options: SourceOptions
+    idempotency_key: str | None = None
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in IDEMPOTENT_METHODS or self.idempotency_key is not None
+
+
+@dataclass(frozen=True)
+class CallSource:
+    """Another sff Function, or an async Python callable (a service reached through an SDK),
+    used as a source. ``args`` are expressions; a Function receives them as its input,
+    a callable as keyword arguments."""
+
+    target: Function | Callable[..., Awaitable[Any]]
+    args: Mapping[str, Template]
+    options: SourceOptions
+
+
+Source: TypeAlias = HttpSource | CallSource
+
+
+def call(
+    target: Function | Callable[..., Awaitable[Any]],
+    args: Mapping[str, Template] | None = None,
+    **options: Any,
+) -> CallSource:
+    """A source that calls another Function in-process, or an async callable."""
+    return CallSource(target, dict(args or {}), _options(**options))
+
+
+@dataclass(frozen=True, eq=False)
+class Backend:
+    """A raw-data API. Scheme, host and port come only from here: templates fill the path,
+    query, headers and body, never the origin.
+
+    The base URL is read from ``$env`` each time a function is invoked (so one artifact
+    runs against any environment), falling back to ``default``.
+    """
+
+    name: str
+    env: str | None = None
+    default: str | None = None
+    timeout: float = 5.0
+    headers: Mapping[str, str] = field(default_factory=dict)
+    forward_headers: tuple[str, ...] = ()
+    vary_headers: tuple[str, ...] = ()
+    retry: Retry = field(default_factory=Retry)
+    max_response_bytes: int = 10 * 1024 * 1024
+    follow_redirects: bool = False
+    max_connections: int = 100
+
+    def __post_init__(self) -> None:
+        if not self.env and not self.default:
+            raise DeclarationError(f"backend {self.name!r} needs env= or default= for its URL")
+        lower = tuple(h.lower() for h in self.forward_headers)
+        object.__setattr__(self, "forward_headers", lower)
+        object.__setattr__(self, "vary_headers", tuple(h.lower() for h in self.vary_headers))
+        object.__setattr__(self, "timeout", seconds(self.timeout))
+
+    def base_url(self, environ: Mapping[str, str] = os.environ) -> str | None:
+        return (environ.get(self.env) if self.env else None) or self.default
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Template] | None = None,
+        headers: Mapping[str, Template] | None = None,
+        body: Template = None,
+        idempotency_key: str | None = None,
+        **options: Any,
+    ) -> HttpSource:
+        if not path.startswith("/"):
+            raise DeclarationError(f"backend {self.name!r}: path must start with '/': {path!r}")
+        return HttpSource(
+            self,
+            method.upper(),
+            path,
+            dict(query or {}),
+            dict(headers or {}),
+            body,
+            _options(**options),
+            idempotency_key,
+        )
+
+    def get(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("GET", path, **kw)
+
+    def head(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("HEAD", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> HttpSource:
+        return self.request("DELETE", path, **kw)
