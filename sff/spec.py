@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from sff.function import Function
 
 Duration: TypeAlias = float | int | str
@@ -103,6 +105,9 @@ class SourceOptions:
     personal: bool = False
     identity: str | None = None
     """JMESPath over ``{input, headers}`` naming whose data this is; keys the fallback cache."""
+    response: type[BaseModel] | None = None
+    """The raw-data contract: a pydantic model of what the backend returns. Documentation
+    and test data (`sff.testing` generates responses from it); never enforced at run time."""
 
     @property
     def required(self) -> bool:
@@ -120,6 +125,7 @@ def _options(
     tolerate: float = 0,
     personal: bool = False,
     identity: str | None = None,
+    response: type[BaseModel] | None = None,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
@@ -134,6 +140,7 @@ def _options(
         tolerate,
         personal,
         identity,
+        response,
     )
 
 
