@@ -1,0 +1,141 @@
+"""The embedded default store: one SQLite file that every instance on a host shares.
+
+A use-and-destroy instance keeps nothing in memory, but a file (for example under /tmp,
+which a platform keeps between instances of one function) outlives it. WAL lets readers
+go on while another process writes; a short busy timeout makes a locked file fail fast
+instead of eating the invocation deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from sff.cache.base import check_ttl
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sff_cache (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL,
+    expires_at REAL  -- epoch seconds, NULL = never: processes compare it, so not monotonic
+);
+CREATE INDEX IF NOT EXISTS sff_cache_expires_at ON sff_cache (expires_at);
+"""
+_GET = "SELECT value FROM sff_cache WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)"
+_GET_WITH_EXPIRY = "SELECT value, expires_at FROM sff_cache WHERE key = ?"
+_UPSERT = (
+    "INSERT INTO sff_cache (key, value, expires_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at"
+)
+_DELETE = "DELETE FROM sff_cache WHERE key = ?"
+_PURGE = "DELETE FROM sff_cache WHERE expires_at <= ?"
+
+
+class SqliteStore:
+    """A cache table in a SQLite file; blocking calls run on one worker thread."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_s: float = 0.1) -> None:
+        self.path = os.fspath(path)
+        self._busy_timeout_s = busy_timeout_s
+        self._conn: sqlite3.Connection | None = None
+        # A private thread rather than the loop's default executor: a slow or locked file
+        # must not starve getaddrinfo, which the HTTP client resolves backend hosts with.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sff-sqlite")
+
+    async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._on_thread, operation)
+
+    def _on_thread(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            self._conn = self._connect()  # lazily, on the worker: opening the file blocks
+        return operation(self._conn)
+
+    def _connect(self) -> sqlite3.Connection:
+        directory = os.path.dirname(self.path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        # Owner-only: cached bodies may be personal, and the default file sits in a
+        # shared temp dir. SQLite gives its -wal and -shm files the same mode.
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        # isolation_level=None: statements autocommit; incr opens its own transaction.
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # a cache may lose its last write
+            conn.executescript(_SCHEMA)
+        except BaseException:
+            conn.close()  # a corrupt or locked file: try a fresh connection next call
+            raise
+        # Locked by another writer? Purging is housekeeping: it can wait for the next open.
+        with contextlib.suppress(sqlite3.OperationalError):
+            conn.execute(_PURGE, (time.time(),))
+        return conn
+
+    async def get(self, key: str) -> bytes | None:
+        def get(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(_GET, (key, time.time())).fetchone()
+            return None if row is None else bytes(row[0])
+
+        return await self._run(get)
+
+    async def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        check_ttl(ttl_s)
+
+        def set_(conn: sqlite3.Connection) -> None:
+            expires_at = None if ttl_s is None else time.time() + ttl_s
+            conn.execute(_UPSERT, (key, bytes(value), expires_at))
+
+        await self._run(set_)
+
+    async def delete(self, key: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute(_DELETE, (key,))
+
+        await self._run(delete)
+
+    async def incr(self, key: str, ttl_s: float) -> int:
+        check_ttl(ttl_s)
+        return await self._run(lambda conn: _incr(conn, key, ttl_s))
+
+    async def close(self) -> None:
+        def close(conn: sqlite3.Connection | None) -> None:
+            if conn is not None:
+                conn.close()
+
+        conn, self._conn = self._conn, None
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, close, conn)
+        self._executor.shutdown(wait=False)
+
+
+def _incr(conn: sqlite3.Connection, key: str, ttl_s: float) -> int:
+    # IMMEDIATE takes the write lock before reading, so two processes cannot both
+    # read n and write n + 1.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        now = time.time()
+        row = conn.execute(_GET_WITH_EXPIRY, (key,)).fetchone()
+        if row is None or (row[1] is not None and row[1] <= now):
+            count, expires_at = 1, now + ttl_s
+        else:
+            count, expires_at = int(row[0]) + 1, row[1]
+        conn.execute(_UPSERT, (key, str(count).encode(), expires_at))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return count
