@@ -105,7 +105,7 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
     if request:
         parts += [request.path, request.query, request.headers, request.body]
     names = frozenset().union(*(p.names for p in parts if p is not None))
-    _check_names(function, name, names, known, allow_item=each is not None)
+    _check_names(function, f"source {name!r}", names, known, allow_item=each is not None)
     if when is not None and "item" in when.names:
         raise PlanError(
             f"function {function!r}, source {name!r}: `when` is checked once, "
@@ -128,7 +128,8 @@ def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
 
 
 def check_names(function: str, place: str, names: frozenset[str], known: set[str]) -> None:
-    """Names an expression starts from must be `input` or a source."""
+    """Names an expression starts from must be `input` or a source. ``place`` is shown
+    as is (e.g. ``shape``)."""
     _check_names(function, place, names, known, allow_item=False)
 
 
@@ -137,26 +138,22 @@ def _check_names(
 ) -> None:
     if WHOLE_CONTEXT in names:
         raise PlanError(
-            f"function {function!r}, {_label(place)}: `@` at the top would read "
+            f"function {function!r}, {place}: `@` at the top would read "
             "every source; name the sources you need"
         )
     if "item" in names and not allow_item:
         raise PlanError(
-            f"function {function!r}, {_label(place)}: `item` exists only in a source with `each`"
+            f"function {function!r}, {place}: `item` exists only in a source with `each`"
         )
     unknown = sorted(names - known - RESERVED)
     if unknown:
         raise PlanError(
-            f"function {function!r}, {_label(place)}: unknown name {unknown[0]!r}; "
+            f"function {function!r}, {place}: unknown name {unknown[0]!r}; "
             f"known: input, {', '.join(sorted(known)) or '(no sources)'}",
             function=function,
             where=place,
             name=unknown[0],
         )
-
-
-def _label(place: str) -> str:
-    return place if " " in place else f"source {place!r}"
 
 
 def _topological(function: str, nodes: Mapping[str, Node]) -> tuple[str, ...]:
