@@ -1,0 +1,3 @@
+"""Shared fixtures: a real redis-server for the cache tests."""
+
+from tests.redis_server import redis_server, redis_url  # noqa: F401
