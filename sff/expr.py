@@ -160,7 +160,8 @@ def _check_functions(ast: Any, where: Where, shown: str, offset: int) -> None:
             raise _error(f"unknown function {name}()", where, shown, offset)
         sig = spec["signature"]
         variadic = bool(sig) and sig[-1].get("variadic", False)
-        if args < len(sig) - variadic or (not variadic and args > len(sig)):
+        # A variadic parameter still needs one argument (JMESPath checks so when it runs).
+        if args < len(sig) or (not variadic and args > len(sig)):
             raise _error(
                 f"{name}() takes {len(sig)}{'+' if variadic else ''} arguments, got {args}",
                 where,
