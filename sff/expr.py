@@ -77,7 +77,8 @@ class SffFunctions(jfun.Functions):
     @jfun.signature({"types": ["object", "null"]}, {"types": ["array"]})
     def _func_pick(self, obj: dict[str, Any] | None, keys: list[Any]) -> dict[str, Any] | None:
         """``pick(user, ['id', 'name'])``: only the named keys of an object."""
-        return None if obj is None else {k: obj[k] for k in keys if k in obj}
+        # Keys that are not text can name no JSON member (and may not even be hashable).
+        return None if obj is None else {k: obj[k] for k in keys if isinstance(k, str) and k in obj}
 
 
 def _key(value: Any) -> str:

@@ -251,6 +251,10 @@ def test_pick_keeps_only_named_keys_that_exist() -> None:
     assert search("pick(user, `[]`)", {"user": user}) == {}
 
 
+def test_pick_ignores_keys_that_are_not_text() -> None:
+    assert search('pick(user, `[[1], 2, "id"]`)', {"user": {"id": 1}}) == {"id": 1}
+
+
 def test_custom_functions_reject_wrong_types_at_evaluation() -> None:
     with pytest.raises(EvaluationError, match="index_by"):
         search("index_by(users, 'id')", {"users": "not a list"})
