@@ -1,51 +1,60 @@
-"""Direct invocation: the event is the input itself (a dict, a JSON string or bytes)."""
+"""Direct invocation: the event is the input itself (a dict, a JSON string or bytes).
+
+The answer is ``{statusCode, headers, body}``, the same envelope as the HTTP adapters.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
+import time
 from typing import TYPE_CHECKING, Any
 
-from sff.errors import InputError, SffError
-from sff.result import error_body, response_headers
+from sff.adapters import runtime
+from sff.adapters._context import new_request_id, platform_request_id, platform_timeout
+from sff.adapters._detect import parse as parse_event
+from sff.adapters._http import HttpResponse
+from sff.adapters._serve import error_response, log, respond
+from sff.errors import SffError
 
 if TYPE_CHECKING:
     from sff.function import Function
 
-
-def parse_event(event: Any) -> Any:
-    if isinstance(event, bytes | bytearray):
-        event = event.decode("utf-8", "replace")
-    if isinstance(event, str):
-        try:
-            return json.loads(event) if event.strip() else {}
-        except ValueError as exc:
-            raise InputError(f"event is not valid JSON: {exc}", field="(body)") from None
-    return event
+__all__ = ["handle", "handle_event", "parse_event", "remaining_seconds"]
 
 
 def remaining_seconds(context: Any) -> float | None:
-    """The platform's time left, when its context says (Lambda-style)."""
-    get = getattr(context, "get_remaining_time_in_millis", None)
-    return get() / 1000 if callable(get) else None
+    """The platform's time left, when its context says (Lambda or Function Compute)."""
+    return platform_timeout(context, time.monotonic())
 
 
 def handle(fn: Function, event: Any, context: Any) -> dict[str, Any]:
-    request_id = getattr(context, "aws_request_id", None) or getattr(context, "request_id", None)
     try:
         data = parse_event(event)
-        result = asyncio.run(
-            fn.invoke(data, timeout=remaining_seconds(context), request_id=request_id)
-        )
     except SffError as exc:
-        meta = exc.meta
-        return {
-            "statusCode": exc.status,
-            "headers": response_headers(meta),
-            "body": error_body(exc, meta.request_id if meta else request_id).decode(),
-        }
+        return error(exc, context)
+    return handle_event(fn, data, context)
+
+
+def handle_event(fn: Function, data: Any, context: Any) -> dict[str, Any]:
+    """Invoke with an already parsed event as the input."""
+    entered = time.monotonic()
+    started = time.perf_counter()
+    request_id = platform_request_id(context) or new_request_id()
+    timeout = platform_timeout(context, entered)
+    response = runtime.run(lambda client: respond(fn, data, None, request_id, timeout, client))
+    log(fn.name, "invoke", response, started)
+    return envelope(response)
+
+
+def error(exc: SffError, context: Any) -> dict[str, Any]:
+    """The answer to an event that never became an invocation."""
+    response = error_response(exc, platform_request_id(context) or new_request_id())
+    log("-", "invoke", response, time.perf_counter())
+    return envelope(response)
+
+
+def envelope(response: HttpResponse) -> dict[str, Any]:
     return {
-        "statusCode": result.status,
-        "headers": result.headers(),
-        "body": result.body().decode(),
+        "statusCode": response.status,
+        "headers": response.headers,
+        "body": response.body.decode("utf-8", "replace"),
     }

@@ -1,0 +1,104 @@
+"""The two process models an invocation can run under.
+
+*Use-and-destroy* (default): every invocation gets a fresh event loop and its own HTTP
+client, and both are closed when it answers; nothing survives into the next one.
+
+*Resident* (opt-in: ``SFF_RESIDENT=1``, `sff.adapters.resident`, or Function Compute's
+initializer hook): one event loop in a background thread and one pooled HTTP client stay
+warm across invocations, so connections (and TLS sessions) are reused until `stop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sff.adapters import _settings
+
+if TYPE_CHECKING:
+    import httpx
+
+T = TypeVar("T")
+Work = Callable[["httpx.AsyncClient | None"], Coroutine[Any, Any, T]]
+
+
+class Resident:
+    """A long-lived event loop in a daemon thread, holding one shared client."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="sff-resident")
+        self.thread.daemon = True
+        self.thread.start()
+        self.client: httpx.AsyncClient = self.submit(open_client)
+
+    def submit(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        return asyncio.run_coroutine_threadsafe(work(), self.loop).result()
+
+    def call(self, work: Work[T]) -> T:
+        return self.submit(lambda: work(self.client))
+
+    def close(self) -> None:
+        try:
+            self.submit(self.client.aclose)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join()
+            self.loop.close()
+
+
+async def open_client() -> httpx.AsyncClient:
+    from sff.fetch import new_client
+
+    return new_client()
+
+
+_lock = threading.Lock()
+_resident: Resident | None = None
+
+
+def start() -> Resident:
+    """Turn resident mode on and warm its loop and client (idempotent)."""
+    _settings.configure(resident=True)
+    return ensure()
+
+
+def ensure() -> Resident:
+    global _resident
+    with _lock:
+        if _resident is None:
+            _resident = Resident()
+        return _resident
+
+
+def stop() -> None:
+    """Close the resident client and loop; later invocations start them again if resident."""
+    global _resident
+    with _lock:
+        current, _resident = _resident, None
+    if current is not None:
+        current.close()
+
+
+def active() -> Resident | None:
+    return _resident
+
+
+def run(work: Work[T]) -> T:
+    """Run one invocation's coroutine under the configured process model."""
+    if _settings.current().resident:
+        return ensure().call(work)
+    return run_isolated(work(None))
+
+
+def run_isolated(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # A sync handler called from async code: its own loop, in a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
