@@ -81,6 +81,12 @@ class SffFunctions(jfun.Functions):
         return None if obj is None else {k: obj[k] for k in keys if isinstance(k, str) and k in obj}
 
 
+def truthy(value: Any) -> bool:
+    """JMESPath truth: only null, false and empty strings, arrays and objects are false
+    (unlike Python, 0 is true)."""
+    return not (value is None or value is False or value in ("", [], {}))
+
+
 def _key(value: Any) -> str:
     # JSON object keys are strings; 7 and "7" must meet in a join.
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from sff.errors import DeadlineError, InputError, SffError, SourceError
+from sff.expr import truthy
 from sff.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline
@@ -130,7 +131,7 @@ class Invocation:
         src = self.meta.sources[node.name]
         src.start_ms = self.now_ms()
         try:
-            if node.when is not None and not node.when.search(self.context):
+            if node.when is not None and not truthy(node.when.search(self.context)):
                 src.outcome, self.context[node.name] = "skipped", None
                 return
             self.context[node.name] = await self.fetch(node, src)

@@ -276,6 +276,14 @@ async def test_when_false_skips_the_source_as_null(mock: respx.MockRouter, flag:
 
 
 @pytest.mark.parametrize("flag", [True, 0, "no", [0], {"a": None}])
+async def test_when_follows_jmespath_truth(mock: respx.MockRouter, flag: Any) -> None:
+    mock.get(f"{BASE}/extra").respond(json={"x": 1})
+    fn = Function("f", sources={"extra": api.get("/extra", when="input.flag")})
+    result = await fn.invoke({"flag": flag})
+    assert result.data == {"extra": {"x": 1}}
+    assert result.meta.sources["extra"].outcome == "ok"
+
+
 # -- call ------------------------------------------------------------------------------------
 
 
