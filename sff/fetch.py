@@ -186,16 +186,17 @@ class HttpFetcher:
             query = query_params(node.request.query.render(context))
             headers = self.headers(source, node.request.headers.render(context))
             body = None if node.request.body is None else node.request.body.render(context)
-        except ValueError as exc:
+            content = None
+            if body is not None:
+                content = json.dumps(body, separators=(",", ":")).encode()
+                headers["content-type"] = "application/json"
+            url = self.base_url(node.name, source.backend) + path
+            # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
+            return self.client.build_request(
+                source.method, url, params=query, headers=headers, content=content
+            )
+        except (ValueError, httpx.InvalidURL) as exc:
             raise SourceError(node.name, str(exc)) from None
-        content = None
-        if body is not None:
-            content = json.dumps(body, separators=(",", ":")).encode()
-            headers["content-type"] = "application/json"
-        url = self.base_url(node.name, source.backend) + path
-        return self.client.build_request(
-            source.method, url, params=query, headers=headers, content=content
-        )
 
     def base_url(self, name: str, backend: Backend) -> str:
         if backend not in self._bases:
@@ -218,7 +219,10 @@ class HttpFetcher:
                 headers[name] = self._incoming[name]
         for name, value in rendered.items():
             if value is not None:
-                headers[name] = scalar_text(value, f"header {name!r}")
+                text = scalar_text(value, f"header {name!r}")
+                if not text.isascii():
+                    raise ValueError(f"header {name!r} is not ASCII text")
+                headers[name] = text
         headers.setdefault("x-request-id", self._request_id)
         return headers
 

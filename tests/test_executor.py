@@ -646,6 +646,16 @@ async def test_post_sends_a_json_body(mock: respx.MockRouter) -> None:
     assert json.loads(request.content) == {"title": "milk", "tags": ["x"], "n": None}
 
 
+async def test_header_value_that_is_not_ascii_is_a_source_failure(
+    mock: respx.MockRouter,
+) -> None:
+    mock.get(f"{BASE}/u").respond(json={})
+    fn = Function("f", sources={"u": api.get("/u", headers={"x-name": "input.name"})})
+    error = await failure(fn, {"name": "Zoë"})
+    assert isinstance(error, SourceError) and error.source == "u"
+    assert "header" in error.cause
+
+
 async def test_object_in_a_path_placeholder_is_a_source_failure() -> None:
     fn = Function("f", sources={"u": api.get("/u/{input.who}")})
     error = await failure(fn, {"who": {"id": 1}})
@@ -684,3 +694,12 @@ async def test_function_without_sources_or_shape_answers_empty() -> None:
     result = await Function("empty").invoke()
     assert result.data == {}
     assert result.status == 200
+
+
+async def test_forwarded_header_that_is_not_ascii_is_a_source_failure(
+    mock: respx.MockRouter,
+) -> None:
+    mock.get(f"{BASE}/me").respond(json={})
+    fwd = Backend("fwd", default=BASE, forward_headers=("x-name",), retry=Retry.none())
+    error = await failure(Function("f", sources={"me": fwd.get("/me")}), headers={"x-name": "Zoë"})
+    assert isinstance(error, SourceError) and error.source == "me"
