@@ -16,10 +16,11 @@ from sff.errors import (
 )
 from sff.function import Function
 from sff.result import Meta, Result, SourceMeta
-from sff.spec import Backend, Fallback, Retry, call
+from sff.spec import Backend, Circuit, Fallback, Retry, call
 
 __all__ = [
     "Backend",
+    "Circuit",
     "ContractError",
     "DeadlineError",
     "DeclarationError",

@@ -15,12 +15,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.expr import Expr
+from sff.fallback import SourceCache, age_ok, cache_step
 from sff.plan import Node, Plan
 from sff.resilience import Deadline, Retryable, with_retries
 from sff.result import SourceMeta
-from sff.spec import Backend, HttpSource
+from sff.spec import Backend, Fallback, HttpSource
 
 EXCERPT_CHARS = 200
 
@@ -64,7 +66,9 @@ class HttpFetcher:
         client: httpx.AsyncClient | None,
         incoming_headers: Mapping[str, str],
         request_id: str,
+        cache: SourceCache | None = None,
     ) -> None:
+        self.cache = cache
         self._own_client = client is None
         self._client = client
         self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
@@ -104,15 +108,43 @@ class HttpFetcher:
         source = node.source
         assert isinstance(source, HttpSource)
         request = self.build(node, source, context)
+        step = cache_step(node)
+        stored = self._cache_key(node, request) if step is not None else None
+        if stored is not None and step is not None and step.fresh is not None:
+            hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
+            if hit:
+                src.cache = "fresh"
+                return value
+        remember = (stored, step) if stored is not None and step is not None else None
         key = None
         if source.method in ("GET", "HEAD"):
             key = (source.method, str(request.url), tuple(sorted(request.headers.multi_items())))
             if key in self._inflight:
                 return await asyncio.shield(self._inflight[key])
-        work = asyncio.ensure_future(self._send(node.name, source, request, src, deadline, timeout))
+        work = asyncio.ensure_future(
+            self._send(node.name, source, request, src, deadline, timeout, remember)
+        )
         if key is not None:
             self._inflight[key] = work
         return await asyncio.shield(work) if key is not None else await work
+
+    def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
+        """The fallback cache key of the request this source makes in ``context``."""
+        source = node.source
+        assert isinstance(source, HttpSource)
+        return self._cache_key(node, self.build(node, source, context))
+
+    def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
+        return None if self.cache is None else self.cache.http_key(node, request)
+
+    async def _fresh(
+        self, name: str, request: httpx.Request, key: str, fresh: float, deadline: Deadline
+    ) -> tuple[bool, Any]:
+        assert self.cache is not None
+        entry = await self.cache.read(key, deadline.remaining())
+        if entry is None or not age_ok(entry, fresh):
+            return False, None
+        return True, parse_json(name, request, entry.status, entry.body)
 
     async def _send(
         self,
@@ -122,6 +154,7 @@ class HttpFetcher:
         src: SourceMeta,
         deadline: Deadline,
         timeout: float | None,
+        remember: tuple[str, Fallback] | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
@@ -136,9 +169,30 @@ class HttpFetcher:
                 name, backend, request, min(per_attempt, time_left), statuses
             )
             src.status = status
-            return parse_json(name, request, status, body)
+            value = parse_json(name, request, status, body)
+            if remember is not None and self.cache is not None:
+                self.cache.remember(remember[0], status, body, remember[1])
+            return value
 
-        return await with_retries(policy if source.idempotent else None, deadline, attempt, count)
+        breaker = self._breaker(backend)
+        if breaker is not None:
+            await breaker.check(name)
+        try:
+            value = await with_retries(
+                policy if source.idempotent else None, deadline, attempt, count
+            )
+        except SourceError as exc:
+            if breaker is not None and is_backend_failure(exc):
+                await breaker.record(False)
+            raise
+        if breaker is not None:
+            await breaker.record(True)
+        return value
+
+    def _breaker(self, backend: Backend) -> Breaker | None:
+        if backend.circuit is None or self.cache is None:
+            return None
+        return Breaker(self.cache.store, backend, backend.circuit)
 
     async def _send_once(
         self,
@@ -165,6 +219,8 @@ class HttpFetcher:
             raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
         except httpx.TransportError as exc:
             raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
+        except httpx.HTTPError as exc:  # e.g. a body that does not decode: not worth a retry
+            raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
         status = response.status_code
         if 200 <= status < 300:
             return status, body

@@ -19,6 +19,7 @@ from sff.spec import Duration, Source, seconds
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import CacheStore, SafeStore
     from sff.result import Result
 
 
@@ -72,14 +73,22 @@ class Function:
         timeout: float | None = None,
         request_id: str | None = None,
         client: httpx.AsyncClient | None = None,
+        cache: CacheStore | SafeStore | None = None,
     ) -> Result:
         """Run once. Raises an `SffError` (with `.status` and `.code`) when it cannot answer.
         ``timeout`` caps the invocation below the function's own (e.g. a platform's
-        remaining time)."""
+        remaining time). ``cache`` is the fallback store to use (e.g. a resident
+        instance's); without it one is opened from ``$SFF_CACHE_URL`` when needed."""
         from sff.run import invoke
 
         return await invoke(
-            self, input, headers=headers, timeout=timeout, request_id=request_id, client=client
+            self,
+            input,
+            headers=headers,
+            timeout=timeout,
+            request_id=request_id,
+            client=client,
+            cache=cache,
         )
 
     def run(self, input: Any = None, **kwargs: Any) -> Result:

@@ -1,7 +1,8 @@
 """Retry decisions, always inside the invocation deadline. The only tenacity user.
 
 Only idempotent calls are retried, only on transport errors and the policy's statuses,
-with jittered exponential backoff; a `Retry-After` is honoured but never past the deadline.
+with jittered exponential backoff; a `Retry-After` is honoured, but a pause that would
+end past the deadline is never taken: the last failure stands and fallbacks apply.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
 from sff.errors import SourceError
@@ -20,19 +28,35 @@ from sff.spec import Retry
 
 T = TypeVar("T")
 
+RESERVE_MAX_S = 0.1  # kept back from the budget: half for fallbacks, half for shaping
+RESERVE_RATIO = 0.2  # ... or this share of a small budget
+
 
 @dataclass
 class Deadline:
-    """A point on the monotonic clock by which the invocation must answer."""
+    """Points on the monotonic clock: sources must be done by `at`; fallbacks and pending
+    cache writes may use the time up to `end`, which leaves shaping and serialising theirs."""
 
     at: float
+    end: float | None = None
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
         return cls(time.monotonic() + seconds)
 
+    @classmethod
+    def for_budget(cls, budget: float) -> Deadline:
+        """The deadline of an invocation that must answer within ``budget`` seconds."""
+        reserve = min(RESERVE_MAX_S, max(0.0, budget) * RESERVE_RATIO)
+        now = time.monotonic()
+        return cls(now + max(0.0, budget - reserve), now + max(0.0, budget - reserve / 2))
+
     def remaining(self) -> float:
         return max(0.0, self.at - time.monotonic())
+
+    def left_to_answer(self) -> float:
+        """Time left for fallbacks and cache writes, past `at` too."""
+        return max(0.0, (self.at if self.end is None else self.end) - time.monotonic())
 
 
 class Retryable(SourceError):
@@ -52,17 +76,31 @@ class Retryable(SourceError):
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date."""
+    """``Retry-After`` as seconds: a number, or an HTTP date (a past date is 0)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None:
+        return number if number >= 0 else None  # also refuses nan
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class _PauseEndsPast(stop_base):
+    """Stops when the coming pause would not end before the deadline."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, state: RetryCallState) -> bool:
+        return (state.upcoming_sleep or 0.0) >= self.deadline.remaining()
 
 
 async def with_retries(
@@ -74,6 +112,8 @@ async def with_retries(
     """Call ``attempt(time_left)`` until it succeeds, the policy gives up, or time runs out.
 
     ``attempt`` raises `Retryable` for failures worth another try; anything else ends it.
+    A pause (backoff, or the server's `Retry-After`) that would not end before the
+    deadline is not taken: the last failure is raised at once.
     """
     retries = policy.retries if policy else 0
     backoff = wait_random_exponential(
@@ -83,15 +123,12 @@ async def with_retries(
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         hinted = retry_after_seconds(exc.retry_after) if isinstance(exc, Retryable) else None
-        pause = hinted if hinted is not None else backoff(state)
-        if pause >= deadline.remaining():
-            raise exc if exc else SourceError("?", "deadline")  # no time left to wait
-        return pause
+        return hinted if hinted is not None else float(backoff(state))
 
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(1 + retries),
+        stop=stop_any(stop_after_attempt(1 + retries), _PauseEndsPast(deadline)),
         wait=wait,
-        retry=retry_if_exception(lambda e: isinstance(e, Retryable) and deadline.remaining() > 0),
+        retry=retry_if_exception(lambda e: isinstance(e, Retryable)),
         reraise=True,
     )
     async for state in retrying:

@@ -22,7 +22,8 @@ class SourceMeta:
     start_ms: float | None = None
     end_ms: float | None = None
     items: int | None = None
-    cache: str | None = None  # hit | stale | None
+    failed_items: int | None = None  # `each` items that failed and were tolerated (null)
+    cache: str | None = None  # fresh (served without calling) | stale (a fallback) | None
     degraded: str | None = None  # why a fallback stands in
     stale_s: float | None = None
     error: str | None = None
@@ -58,7 +59,8 @@ class Meta:
         for name, src in self.sources.items():
             if src.duration_ms is None:
                 continue
-            desc = f';desc="{src.cache or src.outcome}"' if src.outcome != "ok" else ""
+            label = src.cache or (src.outcome if src.outcome != "ok" else None)
+            desc = f';desc="{label}"' if label else ""
             parts.append(f"{name};dur={src.duration_ms:.1f}{desc}")
         parts.append(f"total;dur={self.duration_ms:.1f}")
         return ", ".join(parts)

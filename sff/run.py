@@ -7,6 +7,7 @@ the critical path of backend latencies and nothing more.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -16,18 +17,19 @@ from pydantic import BaseModel, ValidationError
 
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
+from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline
 from sff.result import Meta, Result, SourceMeta
-from sff.spec import CallSource
+from sff.spec import CallSource, Fallback
 
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import CacheStore, SafeStore
     from sff.function import Function
 
-SHAPE_MARGIN_S = 0.05  # kept back from the deadline for shaping and serialising
 GRACE_S = 0.02  # lets a source whose own timeout is the deadline fall back before we cancel it
 
 
@@ -39,16 +41,24 @@ async def invoke(
     timeout: float | None = None,
     request_id: str | None = None,
     client: httpx.AsyncClient | None = None,
+    cache: CacheStore | SafeStore | None = None,
 ) -> Result:
+    """Run ``fn`` once. ``timeout`` is the platform's time left, when it says; ``cache``
+    a store to use instead of opening (and closing) the configured one."""
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
         context = {"input": validate_input(fn, raw_input)}
         budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
-        deadline = Deadline.after(max(0.0, budget - SHAPE_MARGIN_S))
-        fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id)
-        async with fetcher:
-            await Invocation(fn, context, fetcher, deadline, meta, started).run()
+        deadline = Deadline.for_budget(budget)
+        store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
+        try:
+            fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
+            async with fetcher:
+                await Invocation(fn, context, fetcher, deadline, meta, started).run()
+        finally:
+            if store is not None:  # pending writes finish before the instance may end
+                await store.aclose(deadline.left_to_answer())
         data = fn.shape.apply(context)
     except SffError as exc:
         exc.meta = meta
@@ -116,14 +126,33 @@ class Invocation:
             if task.exception():
                 raise task.exception()  # type: ignore[misc]
         if pending:
-            late = sorted(n for n, t in self.tasks.items() if t in pending)
-            for name in late:
-                self.meta.sources[name].outcome = "cancelled"
+            await self.past_deadline(sorted(n for n, t in self.tasks.items() if t in pending))
+
+    async def past_deadline(self, late: list[str]) -> None:
+        """Unfinished sources were cancelled: their fallbacks stand in; unfinished required
+        ones make the answer a 504, before the platform would end the instance."""
+        nodes = [self.fn.plan.nodes[name] for name in late]
+        outcomes = await asyncio.gather(
+            *(self.late_fallback(n) for n in nodes), return_exceptions=True
+        )
+        required = [n.name for n, out in zip(nodes, outcomes, strict=True) if out is not None]
+        if required:
             raise DeadlineError(
                 f"function {self.fn.name!r} ran out of time "
-                f"({self.fn.timeout:g}s); unfinished: {', '.join(late)}",
-                unfinished=late,
+                f"({self.fn.timeout:g}s); unfinished: {', '.join(required)}",
+                unfinished=required,
             )
+
+    async def late_fallback(self, node: Node) -> None:
+        src = self.meta.sources[node.name]
+        error = SourceError(node.name, "unfinished at the deadline")
+        src.outcome = "cancelled"
+        try:
+            found = await self.rescue(node, self.context, node.source.options.fallback, error)
+        except SffError:
+            src.error = error.message
+            raise
+        self.degrade(node, src, found, error, reason="deadline")
 
     async def run_source(self, node: Node) -> None:
         if node.deps:
@@ -134,12 +163,12 @@ class Invocation:
             if node.when is not None and not truthy(node.when.search(self.context)):
                 src.outcome, self.context[node.name] = "skipped", None
                 return
-            self.context[node.name] = await self.fetch(node, src)
-            src.outcome = "ok"
-        except SourceError as exc:
-            self.context[node.name] = self.fall_back(node, src, exc)
-        except SffError as exc:  # an expression failed on this data
-            self.context[node.name] = self.fall_back(node, src, exc)
+            value = await self.fetch(node, src)
+            if src.outcome == "pending":
+                src.outcome = "ok"
+            self.context[node.name] = value
+        except SffError as exc:  # a failed call, or an expression that failed on this data
+            self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
             src.end_ms = self.now_ms()
 
@@ -154,20 +183,80 @@ class Invocation:
             raise SourceError(node.name, f"`each` gave {type(items).__name__}, expected an array")
         src.items = len(items)
         gate = asyncio.Semaphore(node.source.options.concurrency)
+        chain = item_chain(node)
+        outcomes: list[Rescue | SffError | None] = [None] * len(items)
 
-        async def one(item: Any) -> Any:
-            async with gate:
-                return await self.fetch_one(node, {**self.context, "item": item}, src, timeout)
+        async def one(index: int, item: Any) -> Any:
+            context = {**self.context, "item": item}
+            try:
+                async with gate:
+                    return await self.fetch_one(node, context, src, timeout)
+            except SffError as exc:
+                try:
+                    outcomes[index] = await self.rescue(node, context, chain, exc)
+                except SffError as final:
+                    outcomes[index] = final
+                    return None
+                return outcomes[index].value  # type: ignore[union-attr]
 
-        return list(await asyncio.gather(*(one(item) for item in items)))
+        values = list(await asyncio.gather(*(one(i, item) for i, item in enumerate(items))))
+        self.judge_items(node, src, outcomes)
+        return values
+
+    def judge_items(
+        self, node: Node, src: SourceMeta, outcomes: list[Rescue | SffError | None]
+    ) -> None:
+        """Failed items up to `tolerate` stay null; beyond it the source fails as a whole."""
+        failed = [o for o in outcomes if isinstance(o, SffError)]
+        rescued = [o for o in outcomes if isinstance(o, Rescue)]
+        tolerate = node.source.options.tolerate
+        allowed = int(tolerate) if tolerate >= 1 else int(tolerate * len(outcomes))
+        if len(failed) > allowed:
+            first = failed[0].message
+            raise SourceError(
+                node.name,
+                f"{len(failed)} of {len(outcomes)} items failed "
+                f"(tolerated: {allowed}); first: {first}",
+            )
+        if not failed and not rescued:
+            return
+        src.outcome = "degraded"
+        src.failed_items = len(failed) or None
+        kinds = sorted({r.kind for r in rescued} | ({"items"} if failed else set()))
+        src.degraded = "+".join(kinds)
+        ages = [r.age_s for r in rescued if r.age_s is not None]
+        if ages:
+            src.cache, src.stale_s = "stale", max(ages)
+        src.error = failed[0].message if failed else None
 
     async def fetch_one(
         self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
     ) -> Any:
         if isinstance(node.source, CallSource):
             src.attempts += 1
-            return await self.call(node, context, timeout)
+            value = await self.call(node, context, timeout)
+            self.remember_call(node, context, value)
+            return value
         return await self.fetcher.fetch(node, context, src, self.deadline, timeout)
+
+    def remember_call(self, node: Node, context: Mapping[str, Any], value: Any) -> None:
+        step, cache = cache_step(node), self.fetcher.cache
+        if step is None or cache is None:
+            return
+        key = self.cache_key(node, context)
+        if key is not None:
+            body = json.dumps(value, separators=(",", ":"), default=str).encode()
+            cache.remember(key, 200, body, step)
+
+    def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
+        """The fallback cache key of this source's call in ``context``."""
+        cache = self.fetcher.cache
+        if cache is None:
+            return None
+        if isinstance(node.source, CallSource):
+            assert node.args is not None
+            return cache.call_key(node, node.args.render(context))
+        return self.fetcher.cache_key(node, context)
 
     async def call(self, node: Node, context: Mapping[str, Any], timeout: float | None) -> Any:
         from sff.function import Function
@@ -196,12 +285,42 @@ class Invocation:
             raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
-    def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
-        """The first value fallback in the chain stands in; without one the source is required."""
-        src.error = error.message
-        for step in node.source.options.fallback:
-            if step.kind in ("value", "omit"):
-                src.outcome, src.degraded = "degraded", step.kind
-                return step.data if step.kind == "value" else None
-        src.outcome = "failed"
-        raise error
+    async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
+        """The first step of the chain that gives data stands in; without a fallback the
+        source is required and its failure is the invocation's."""
+        chain = node.source.options.fallback
+        if node.each is not None:  # items had their own chance; no single cached copy
+            chain = tuple(step for step in chain if step.kind != "cache")
+        try:
+            found = await self.rescue(node, self.context, chain, error)
+        except SffError as final:
+            src.outcome, src.error = "failed", final.message
+            raise final from None
+        return self.degrade(node, src, found, error)
+
+    async def rescue(
+        self, node: Node, context: Mapping[str, Any], chain: tuple[Fallback, ...], error: SffError
+    ) -> Rescue:
+        return await rescue(
+            chain,
+            error,
+            cache=self.fetcher.cache,
+            key=lambda: self.cache_key(node, context),
+            within=self.deadline.left_to_answer(),
+        )
+
+    def degrade(
+        self, node: Node, src: SourceMeta, found: Rescue, error: SffError, reason: str = ""
+    ) -> Any:
+        src.outcome, src.degraded, src.error = "degraded", reason or found.kind, error.message
+        if found.age_s is not None:
+            src.cache, src.stale_s = "stale", found.age_s
+        self.context[node.name] = found.value
+        return found.value
+
+
+def item_chain(node: Node) -> tuple[Fallback, ...]:
+    """What one failed `each` item tries: its own chain, else the source's cache step
+    (a cached copy is kept per request, so per item)."""
+    opts = node.source.options
+    return opts.item_fallback or tuple(f for f in opts.fallback if f.kind == "cache")

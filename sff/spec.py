@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -65,12 +66,24 @@ class Fallback:
     max_stale: float | None = None
     fresh: float | None = None
     data: Any = None
+    max_bytes: int = 1024 * 1024
 
     @classmethod
-    def cache(cls, max_stale: Duration = "1h", *, fresh: Duration | None = None) -> Fallback:
+    def cache(
+        cls,
+        max_stale: Duration = "1h",
+        *,
+        fresh: Duration | None = None,
+        max_bytes: int = 1024 * 1024,
+    ) -> Fallback:
         """The last good response, if younger than ``max_stale``. With ``fresh``, a cached
-        response younger than that is served without calling the backend at all."""
-        return cls("cache", max_stale=seconds(max_stale), fresh=_opt_seconds(fresh))
+        response younger than that is served without calling the backend at all.
+        Responses over ``max_bytes`` are not kept."""
+        if max_bytes < 1:
+            raise DeclarationError(f"max_bytes must be at least 1, got {max_bytes}")
+        return cls(
+            "cache", max_stale=seconds(max_stale), fresh=_opt_seconds(fresh), max_bytes=max_bytes
+        )
 
     @classmethod
     def value(cls, value: Any) -> Fallback:
@@ -91,6 +104,33 @@ Fallbacks: TypeAlias = Fallback | Sequence[Fallback] | None
 
 
 @dataclass(frozen=True)
+class Circuit:
+    """A circuit breaker for a backend, its state kept in the cache store so that it spans
+    instances: after ``failures`` failed calls within ``window`` it opens and calls fail
+    at once (fallbacks apply) for ``cooldown``; then one probe call decides whether it
+    closes. A store that is down leaves calls going through."""
+
+    failures: int = 5
+    window: float = 30.0
+    cooldown: float = 30.0
+
+    def __init__(
+        self, failures: int = 5, window: Duration = "30s", cooldown: Duration = "30s"
+    ) -> None:
+        if failures < 1:
+            raise DeclarationError(f"circuit failures must be at least 1, got {failures}")
+        object.__setattr__(self, "failures", failures)
+        object.__setattr__(self, "window", _positive(seconds(window), "window"))
+        object.__setattr__(self, "cooldown", _positive(seconds(cooldown), "cooldown"))
+
+
+def _positive(value: float, what: str) -> float:
+    if value <= 0:
+        raise DeclarationError(f"circuit {what} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
 class SourceOptions:
     """What every kind of source shares: fan-out, condition, limits, failure handling."""
 
@@ -108,6 +148,8 @@ class SourceOptions:
     response: type[BaseModel] | None = None
     """The raw-data contract: a pydantic model of what the backend returns. Documentation
     and test data (`sff.testing` generates responses from it); never enforced at run time."""
+    item_fallback: tuple[Fallback, ...] = ()
+    """For `each`: the chain tried for one failed item before it counts as failed."""
 
     @property
     def required(self) -> bool:
@@ -126,22 +168,40 @@ def _options(
     personal: bool = False,
     identity: str | None = None,
     response: type[BaseModel] | None = None,
+    item_fallback: Fallbacks = None,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
-    chain = () if fallback is None else (fallback,) if isinstance(fallback, Fallback) else fallback
+    if tolerate < 0:
+        raise DeclarationError(f"tolerate must be a count or a ratio >= 0, got {tolerate}")
+    chain, item_chain = _chain(fallback), _chain(item_fallback)
+    if item_chain and not each:
+        raise DeclarationError("item_fallback= needs each=")
+    if personal and identity is None and any(f.kind == "cache" for f in chain + item_chain):
+        warnings.warn(
+            "a personal=True source without identity= is never cached; "
+            "name whose data it is with identity=",
+            stacklevel=4,
+        )
     return SourceOptions(
         each,
         when,
         _opt_seconds(timeout),
         concurrency,
-        tuple(chain),
+        chain,
         retry,
         tolerate,
         personal,
         identity,
         response,
+        item_chain,
     )
+
+
+def _chain(fallback: Fallbacks) -> tuple[Fallback, ...]:
+    if fallback is None:
+        return ()
+    return (fallback,) if isinstance(fallback, Fallback) else tuple(fallback)
 
 
 @dataclass(frozen=True)
@@ -205,6 +265,7 @@ class Backend:
     max_response_bytes: int = 10 * 1024 * 1024
     follow_redirects: bool = False
     max_connections: int = 100
+    circuit: Circuit | None = None
 
     def __post_init__(self) -> None:
         if not self.env and not self.default:

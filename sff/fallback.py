@@ -1,0 +1,254 @@
+"""The fallback cache of one invocation: network-first, last good response per request.
+
+Every successful response of a source that declares `Fallback.cache` is written (errors,
+partial and oversize bodies never are); it is read only when the source fails, within
+``max_stale``, or before calling while it is younger than ``fresh``. The store is opened
+for the invocation and closed at its end (use-and-destroy), unless one is passed in.
+
+Keys come from `sff.cache.cache_key`: backend, method, canonical URL, the headers the
+backend declares as varying, credentials actually sent, and the source's identity
+(``identity=``, JMESPath over ``{input, headers}``). A personal source without an identity
+is never cached: one user's data is never another's fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sff.errors import SffError, SourceError
+from sff.spec import Fallback
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sff.cache import CacheEntry, CacheStore, SafeStore
+    from sff.plan import Node, Plan
+
+# Sent credentials always key the entry, declared or not: a token is an identity.
+CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+_settings_url: list[str | None] = []  # [tool.sff] cache, looked up once per process
+
+
+def cache_step(node: Node) -> Fallback | None:
+    """The source's `Fallback.cache` (from its chain, else its item chain), if any."""
+    opts = node.source.options
+    return next((f for f in (*opts.fallback, *opts.item_fallback) if f.kind == "cache"), None)
+
+
+def needs_store(plan: Plan) -> bool:
+    """A cache fallback or a circuit breaker somewhere in the plan."""
+    for node in plan.nodes.values():
+        backend = getattr(node.source, "backend", None)
+        if cache_step(node) is not None or getattr(backend, "circuit", None) is not None:
+            return True
+    return False
+
+
+def cache_url() -> str | None:
+    """``$SFF_CACHE_URL``, else ``[tool.sff] cache``, else None (a file in the temp dir)."""
+    from sff.cache import ENV_VAR
+
+    if os.environ.get(ENV_VAR):
+        return os.environ[ENV_VAR]
+    if not _settings_url:
+        _settings_url.append(_project_setting())
+    return _settings_url[0]
+
+
+def _project_setting() -> str | None:
+    from pathlib import Path
+
+    from sff.project import ProjectError, find_root, read_settings
+
+    try:
+        root = find_root()
+        value = read_settings(root).get("cache")
+    except (ProjectError, OSError):
+        return None
+    if not isinstance(value, str) or not value:
+        return None
+    if "://" not in value and not Path(value).is_absolute():
+        return str(root / value)  # a relative file path is the project's
+    return value
+
+
+def safe(store: CacheStore | SafeStore) -> SafeStore:
+    from sff.cache import SafeStore
+
+    if isinstance(store, SafeStore):
+        return store
+    return SafeStore(store, label=type(store).__name__)
+
+
+class SourceCache:
+    """The store as one invocation uses it: keys, reads, and writes that finish by its end."""
+
+    def __init__(
+        self,
+        store: SafeStore,
+        *,
+        owned: bool,
+        input: Any,
+        headers: Mapping[str, str],
+    ) -> None:
+        self.store = store
+        self._owned = owned
+        self._scope = {"input": input, "headers": {k.lower(): v for k, v in headers.items()}}
+        self._writes: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def open(
+        cls,
+        plan: Plan,
+        given: CacheStore | SafeStore | None,
+        input: Any,
+        headers: Mapping[str, str],
+    ) -> SourceCache | None:
+        """The invocation's cache: the given store, else one opened from settings when the
+        plan needs one (nothing is imported or opened for a plan that does not)."""
+        if given is not None:
+            return cls(safe(given), owned=False, input=input, headers=headers)
+        if not needs_store(plan):
+            return None
+        from sff.cache import open_store
+
+        return cls(open_store(cache_url()), owned=True, input=input, headers=headers)
+
+    def identity(self, node: Node) -> tuple[bool, str | None]:
+        """(may this source be cached, whose data it is)."""
+        opts = node.source.options
+        if node.identity is None:
+            return not opts.personal, None
+        try:
+            who = node.identity.search(self._scope)
+        except SffError:
+            return False, None
+        if who is None or who == "":
+            return False, None  # an identity that names nobody shares nothing
+        return True, who if isinstance(who, str) else json.dumps(who, sort_keys=True)
+
+    def http_key(self, node: Node, request: httpx.Request) -> str | None:
+        """The key of the response to ``request``, or None when it must not be cached."""
+        from sff.cache import cache_key
+
+        ok, who = self.identity(node)
+        backend = getattr(node.source, "backend", None)
+        if not ok or backend is None:
+            return None
+        sent = request.headers
+        names = (*backend.vary_headers, *CREDENTIAL_HEADERS)
+        varying = {h: ", ".join(sent.get_list(h)) for h in names if h in sent}
+        return cache_key(backend.name, request.method, str(request.url), varying, who)
+
+    def call_key(self, node: Node, args: Any) -> str | None:
+        from sff.cache import cache_key
+
+        ok, who = self.identity(node)
+        if not ok:
+            return None
+        target = json.dumps(args, sort_keys=True, default=str)
+        return cache_key(f"call:{node.name}", "CALL", "sff://call/", {"args": target}, who)
+
+    async def read(self, key: str, within: float) -> CacheEntry | None:
+        """The entry under ``key``, waiting no longer than ``within`` seconds."""
+        if within <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self.store.get_entry(key), within)
+        except TimeoutError:
+            return None
+
+    def remember(self, key: str, status: int, body: bytes, step: Fallback) -> None:
+        """Write a good response in the background; `aclose` waits for it."""
+        from sff.cache import CacheEntry
+
+        if not 200 <= status < 300 or len(body) > step.max_bytes or not body.strip():
+            return
+        entry = CacheEntry(status, body, time.time())
+        ttl = step.max_stale if step.max_stale else None
+        task = asyncio.ensure_future(self.store.set_entry(key, entry, ttl))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def aclose(self, within: float) -> None:
+        """Let pending writes finish (for at most ``within`` s), then close an owned store."""
+        if self._writes:
+            _, late = await asyncio.wait(set(self._writes), timeout=max(0.0, within))
+            for task in late:
+                task.cancel()
+        if self._owned:
+            await self.store.close()
+
+
+def age_ok(entry: CacheEntry, limit: float | None) -> bool:
+    return limit is None or entry.age_s() <= limit
+
+
+@dataclass(frozen=True)
+class Rescue:
+    """What stands in for a failed source (or item): which step, its data, its age."""
+
+    kind: str  # cache | value | omit
+    value: Any
+    age_s: float | None = None
+
+
+async def rescue(
+    chain: tuple[Fallback, ...],
+    error: SffError,
+    *,
+    cache: SourceCache | None,
+    key: Callable[[], str | None],
+    within: float,
+) -> Rescue:
+    """The first step of ``chain`` that gives data; else ``error``, saying why the cache
+    could not stand in (so a 502 names the source, the cause and the stale copy)."""
+    misses: list[str] = []
+    for step in chain:
+        if step.kind == "value":
+            return Rescue("value", step.data)
+        if step.kind == "omit":
+            return Rescue("omit", None)
+        found = await _from_cache(step, cache, key, within)
+        if isinstance(found, Rescue):
+            return found
+        misses.append(found)
+    if misses and isinstance(error, SourceError):
+        raise SourceError(
+            error.source,
+            f"{error.cause}; cache: {'; '.join(misses)}",
+            status=error.upstream_status,
+            excerpt=error.detail.get("excerpt"),
+        ) from None
+    raise error
+
+
+async def _from_cache(
+    step: Fallback, cache: SourceCache | None, key: Callable[[], str | None], within: float
+) -> Rescue | str:
+    """The cached copy as a `Rescue`, or why there is none."""
+    if cache is None:
+        return "no store"
+    try:
+        found = key()
+    except SffError:
+        found = None  # the request could not even be built (e.g. unfinished inputs)
+    if found is None:
+        return "not cacheable here"
+    entry = await cache.read(found, within)
+    if entry is None:
+        return "no cached copy"
+    age = entry.age_s()
+    if not age_ok(entry, step.max_stale):
+        return f"cached copy is {age:.0f} s old, past max_stale {step.max_stale:g} s"
+    try:
+        return Rescue("cache", json.loads(entry.body), age)
+    except ValueError:
+        return "cached copy is not JSON"
