@@ -474,6 +474,17 @@ async def test_transport_error_is_a_502_naming_the_source(mock: respx.MockRouter
     assert "ConnectError" in error.cause
 
 
+async def test_undecodable_body_is_a_source_failure(mock: respx.MockRouter) -> None:
+    mock.get(f"{BASE}/u").mock(
+        side_effect=lambda r: httpx.Response(
+            200, headers={"content-encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")
+        )
+    )
+    error = await failure(Function("f", sources={"u": api.get("/u")}))
+    assert isinstance(error, SourceError) and error.source == "u"
+    assert error.status == 502
+
+
 async def test_source_timeout_is_a_source_failure(mock: respx.MockRouter) -> None:
     async def hang(request: httpx.Request) -> httpx.Response:
         await asyncio.Event().wait()
