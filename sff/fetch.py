@@ -241,6 +241,9 @@ class HttpFetcher:
             path = node.request.path.render(context, encode_segment)
             query = query_params(node.request.query.render(context))
             headers = self.headers(source, node.request.headers.render(context))
+            if node.request.idempotency_key is not None:
+                key = node.request.idempotency_key.search(context)
+                headers["idempotency-key"] = scalar_text(key, "idempotency_key")
             body = None if node.request.body is None else node.request.body.render(context)
             content = None
             if body is not None:
@@ -261,9 +264,8 @@ class HttpFetcher:
                 raise SourceError(name, f"backend {backend.name!r} has no URL: set ${backend.env}")
             parts = urlsplit(base)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise SourceError(
-                    name, f"backend {backend.name!r}: not an http(s) URL in ${backend.env}"
-                )
+                given = f"${backend.env}" if backend.env and base != backend.default else "default="
+                raise SourceError(name, f"backend {backend.name!r}: not an http(s) URL in {given}")
             self._bases[backend] = base.rstrip("/")
         return self._bases[backend]
 

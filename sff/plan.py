@@ -26,6 +26,7 @@ class Request:
     query: Value
     headers: Value
     body: Value | None
+    idempotency_key: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
     parts: list[Any] = [each, when, args]
     if request:
         parts += [request.path, request.query, request.headers, request.body]
+        parts.append(request.idempotency_key)
     names = frozenset().union(*(p.names for p in parts if p is not None))
     _check_names(function, f"source {name!r}", names, known, allow_item=each is not None)
     if when is not None and "item" in when.names:
@@ -119,11 +121,13 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
 
 def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
     body = None if source.body is None else _value(source.body, at("body"))
+    key = source.idempotency_key
     return Request(
         compile_template(source.path, at("path")),
         _value(dict(source.query), at("query")),
         _value(dict(source.headers), at("headers")),
         body,
+        None if key is None else compile_expr(key, at("idempotency_key")),
     )
 
 
