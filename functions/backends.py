@@ -1,0 +1,12 @@
+"""The raw-data APIs the example functions read. Base URLs come from the environment
+when a function is invoked, so one artifact runs against any deployment."""
+
+from __future__ import annotations
+
+from sff import Backend
+
+users = Backend("users", env="USERS_API", timeout=2.0)
+"""People and teams: /users, /users/{id}, /teams/{id}, /teams/{id}/members."""
+
+todos = Backend("todos", env="TODOS_API", timeout=2.0)
+"""Todos and comments: /todos, /todos/{id}, /todos/{id}/comments."""

@@ -1,0 +1,198 @@
+"""`sff new NAME`: a new project with one function, its contract and a passing test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class ScaffoldError(Exception):
+    """The project cannot be created where asked (a user error)."""
+
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+PYPROJECT = """\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{name}"
+version = "0.1.0"
+description = "Orchestration functions for the {name} frontend."
+requires-python = ">=3.11"
+dependencies = ["sff"]
+
+[project.optional-dependencies]
+test = ["pytest>=8", "respx>=0.21"]
+
+[tool.setuptools.packages.find]
+include = ["functions*", "contracts*"]
+
+[tool.sff]
+functions = "functions"
+
+[tool.pytest.ini_options]
+pythonpath = ["."]
+testpaths = ["tests"]
+"""
+
+HELLO_FUNCTION = '''\
+"""hello: fetch a user from the users API and greet them."""
+
+from pydantic import BaseModel, Field
+
+from contracts.hello import Greeting
+from sff import Backend, Fallback, Function
+
+# The base URL is read from $HELLO_API each time the function runs.
+api = Backend("api", env="HELLO_API", timeout="2s")
+
+
+class HelloInput(BaseModel):
+    user_id: int = Field(ge=1, description="Whom to greet.")
+
+
+hello = Function(
+    "hello",
+    description="Greets a user by name.",
+    input=HelloInput,
+    sources={
+        "user": api.get("/users/{input.user_id}"),
+        # Optional: if it fails, the greeting still answers, with no posts.
+        "posts": api.get(
+            "/posts", query={"userId": "input.user_id"}, fallback=Fallback.value([])
+        ),
+    },
+    shape={
+        "greeting": "join('', ['Hello, ', user.name, '!'])",
+        "email": "user.email",
+        "posts": "length(posts)",
+    },
+    contract=Greeting,
+    timeout="5s",
+)
+handler = hello.handler  # the FaaS entry point: handler(event, context)
+'''
+
+HELLO_CONTRACT = '''\
+"""What the frontend receives from `hello`."""
+
+from pydantic import BaseModel, Field
+
+
+class Greeting(BaseModel):
+    greeting: str = Field(description="Ready to display, e.g. 'Hello, Ada!'.")
+    email: str = Field(description="The user's e-mail address.")
+    posts: int = Field(description="How many posts the user wrote (0 when unknown).")
+'''
+
+HELLO_TEST = '''\
+"""hello against a mocked users API: no network needed."""
+
+import httpx
+import pytest
+import respx
+
+from functions.hello import hello
+from sff import InputError, SourceError
+
+API = "http://users.test"
+
+
+@pytest.fixture(autouse=True)
+def api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELLO_API", API)
+
+
+def test_hello_greets_the_user_by_name() -> None:
+    with respx.mock(base_url=API, assert_all_called=True) as api:
+        api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
+        api.get("/posts", params={"userId": "1"}).respond(json=[{"id": 7}])
+
+        result = hello.run({"user_id": 1})
+
+    assert result.json() == {"greeting": "Hello, Ada!", "email": "ada@x.test", "posts": 1}
+
+
+def test_hello_still_answers_when_posts_fail() -> None:
+    with respx.mock(base_url=API) as api:
+        api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
+        api.get("/posts").mock(side_effect=httpx.ConnectError("down"))
+
+        result = hello.run({"user_id": 1})
+
+    assert result.json()["posts"] == 0
+    assert result.meta.degraded == ["posts"]
+
+
+def test_hello_fails_with_502_when_the_user_is_missing() -> None:
+    with respx.mock(base_url=API) as api:
+        api.get("/users/1").respond(404, json={"error": "not found"})
+        api.get("/posts").respond(json=[])
+
+        with pytest.raises(SourceError) as failure:
+            hello.run({"user_id": 1})
+
+    assert failure.value.status == 502
+    assert failure.value.source == "user"
+
+
+def test_hello_rejects_a_user_id_below_one() -> None:
+    with pytest.raises(InputError) as failure:
+        hello.run({"user_id": 0})
+
+    assert failure.value.status == 400
+    assert failure.value.detail["field"] == "user_id"
+'''
+
+README = """\
+# {name}
+
+Orchestration functions for the {name} frontend, built with sff.
+
+```bash
+pip install -e ".[test]"
+sff check                      # every function declared correctly?
+sff list                       # routes, sources and the inferred plan
+HELLO_API=https://users.example.com sff invoke hello --input '{{"user_id": 1}}' --meta
+python -m pytest               # tests run against mocked backends
+```
+
+- `functions/`: one module per orchestration function.
+- `contracts/`: pydantic models, what the frontend receives.
+- `tests/`: respx-mocked tests, no network needed.
+"""
+
+
+def files(name: str) -> dict[str, str]:
+    """Relative path -> content of a new project called ``name``."""
+    return {
+        "pyproject.toml": PYPROJECT.format(name=name),
+        "README.md": README.format(name=name),
+        "functions/__init__.py": "",
+        "functions/hello.py": HELLO_FUNCTION,
+        "contracts/__init__.py": "",
+        "contracts/hello.py": HELLO_CONTRACT,
+        "tests/__init__.py": "",
+        "tests/test_hello.py": HELLO_TEST,
+    }
+
+
+def create_project(target: Path) -> list[Path]:
+    """Write a new project into ``target`` (absent or empty); returns the files written."""
+    name = target.resolve().name
+    if not _NAME.match(name):
+        raise ScaffoldError(
+            f"project name {name!r}: use letters, digits, '-', '_' or '.', starting with a letter"
+        )
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ScaffoldError(f"{target} already exists and is not empty; choose another name")
+    written = []
+    for relative, content in files(name).items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+    return written
