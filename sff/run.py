@@ -137,11 +137,14 @@ class Invocation:
         )
         required = [n.name for n, out in zip(nodes, outcomes, strict=True) if out is not None]
         if required:
-            raise DeadlineError(
-                f"function {self.fn.name!r} ran out of time "
-                f"({self.fn.timeout:g}s); unfinished: {', '.join(required)}",
-                unfinished=required,
-            )
+            raise self.deadline_error(required)
+
+    def deadline_error(self, unfinished: list[str]) -> DeadlineError:
+        return DeadlineError(
+            f"function {self.fn.name!r} ran out of time "
+            f"({self.fn.timeout:g}s); unfinished: {', '.join(unfinished)}",
+            unfinished=unfinished,
+        )
 
     async def late_fallback(self, node: Node) -> None:
         src = self.meta.sources[node.name]
@@ -291,12 +294,13 @@ class Invocation:
         chain = node.source.options.fallback
         if node.each is not None:  # items had their own chance; no single cached copy
             chain = tuple(step for step in chain if step.kind != "cache")
+        late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:
             src.outcome, src.error = "failed", final.message
-            raise final from None
-        return self.degrade(node, src, found, error)
+            raise (self.deadline_error([node.name]) if late else final) from None
+        return self.degrade(node, src, found, error, reason="deadline" if late else "")
 
     async def rescue(
         self, node: Node, context: Mapping[str, Any], chain: tuple[Fallback, ...], error: SffError

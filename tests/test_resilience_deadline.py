@@ -1,0 +1,101 @@
+"""The invocation deadline over a real loopback backend: hanging sources are cut off in
+time, optional ones fall back, required ones make a 504 before the platform would kill us."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from demo.backend import serve_in_thread
+from sff import Backend, DeadlineError, Fallback, Function, Retry
+from sff.cache import MemoryStore
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    with serve_in_thread() as url:
+        yield url
+
+
+def todos(base: str) -> Backend:
+    return Backend("todos", default=base, timeout=30, retry=Retry(retries=2, backoff=0.01))
+
+
+def dashboard(base: str, **hang_source: object) -> Function:
+    api = todos(base)
+    return Function(
+        "dashboard",
+        sources={
+            "user": api.get("/users/1"),
+            "todos": api.get(
+                "/todos",
+                query={"userId": "user.id"},
+                headers={"x-demo-hang": "input.hang"},
+                **hang_source,  # type: ignore[arg-type]
+            ),
+            "count": api.get("/users/{todos[0].userId}", fallback=Fallback.omit()),
+        },
+        shape="{name: user.name, todos: todos, owner: count.name}",
+        timeout=1,
+    )
+
+
+async def test_a_hanging_source_with_a_fallback_answers_within_the_timeout(base: str) -> None:
+    fn = dashboard(base, fallback=Fallback.value([]))
+    started = time.monotonic()
+    result = await fn.invoke({"hang": "1"})
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.2
+    assert result.data["todos"] == [] and result.data["name"]
+    meta = result.meta.sources["todos"]
+    assert (meta.outcome, meta.degraded) == ("degraded", "deadline")
+    assert "todos;reason=deadline" in result.headers()["x-sff-degraded"]
+
+
+async def test_a_hanging_required_source_is_a_504_naming_it_in_time(base: str) -> None:
+    fn = dashboard(base)
+    started = time.monotonic()
+    with pytest.raises(DeadlineError) as caught:
+        await fn.invoke({"hang": "1"})
+    assert time.monotonic() - started < 1.2
+    assert caught.value.status == 504
+    assert caught.value.detail["unfinished"] == ["todos"]
+
+
+async def test_the_platform_time_left_shortens_the_deadline(base: str) -> None:
+    fn = dashboard(base, fallback=Fallback.value([]))
+    started = time.monotonic()
+    result = await fn.invoke({"hang": "1"}, timeout=0.4)
+    assert time.monotonic() - started < 0.6
+    assert result.meta.sources["todos"].outcome == "degraded"
+
+
+async def test_a_hanging_source_serves_its_cached_copy_at_the_deadline(base: str) -> None:
+    fn = dashboard(base, fallback=Fallback.cache(max_stale="1h"))
+    store = MemoryStore()
+    good = await fn.invoke({}, cache=store)
+    started = time.monotonic()
+    result = await fn.invoke({"hang": "1"}, cache=store)
+    assert time.monotonic() - started < 1.2
+    assert result.data["todos"] == good.data["todos"] != []
+    meta = result.meta.sources["todos"]
+    assert (meta.degraded, meta.cache) == ("deadline", "stale")
+    assert meta.stale_s is not None and meta.stale_s < 60
+
+
+async def test_a_source_timeout_longer_than_the_deadline_shrinks_to_fit(base: str) -> None:
+    fn = Function(
+        "f",
+        sources={
+            "slow": todos(base).get(
+                "/users/1", query={"_delay": 5000}, fallback=Fallback.value(None)
+            )
+        },
+        timeout=0.5,
+    )
+    started = time.monotonic()
+    result = await fn.invoke()
+    assert time.monotonic() - started < 0.7
+    assert result.meta.sources["slow"].outcome == "degraded"
