@@ -576,6 +576,13 @@ async def test_backend_url_is_read_from_env_at_invocation(
     assert route.call_count == 1
 
 
+async def test_backend_url_that_is_not_http_says_where_it_came_from() -> None:
+    ftp = Backend("ftp", default="ftp://files.test")
+    error = await failure(Function("f", sources={"x": ftp.get("/x")}))
+    assert isinstance(error, SourceError)
+    assert error.cause == "backend 'ftp': not an http(s) URL in default="
+
+
 # -- what is sent ----------------------------------------------------------------------------
 
 
@@ -714,3 +721,13 @@ async def test_forwarded_header_that_is_not_ascii_is_a_source_failure(
     fwd = Backend("fwd", default=BASE, forward_headers=("x-name",), retry=Retry.none())
     error = await failure(Function("f", sources={"me": fwd.get("/me")}), headers={"x-name": "Zoë"})
     assert isinstance(error, SourceError) and error.source == "me"
+
+
+async def test_backend_env_url_that_is_not_http_names_the_env_var(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFF_TEST_FTP_API", "ftp://files.test")
+    ftp = Backend("ftp", env="SFF_TEST_FTP_API", default=BASE)
+    error = await failure(Function("f", sources={"x": ftp.get("/x")}))
+    assert isinstance(error, SourceError)
+    assert error.cause == "backend 'ftp': not an http(s) URL in $SFF_TEST_FTP_API"
