@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from sff import (
     Backend,
+    DeadlineError,
     Fallback,
     Function,
     InputError,
@@ -510,6 +511,47 @@ async def test_source_timeout_with_a_fallback_degrades(mock: respx.MockRouter) -
     result = await fn.invoke()
     assert result.data == {"slow": 0}
     assert result.meta.sources["slow"].outcome == "degraded"
+
+
+async def test_function_timeout_is_a_504_naming_unfinished_sources(
+    mock: respx.MockRouter,
+) -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    mock.get(f"{BASE}/slow").mock(side_effect=hang)
+    mock.get(f"{BASE}/fast").respond(json={})
+    fn = Function(
+        "f",
+        sources={
+            "slow": api.get("/slow"),
+            "fast": api.get("/fast"),
+            "after": api.get("/after/{slow.id}"),
+        },
+        timeout="300ms",
+    )
+    error = await failure(fn)
+    assert isinstance(error, DeadlineError)
+    assert error.status == 504 and error.code == "deadline"
+    assert "slow" in error.detail["unfinished"]
+    assert "fast" not in error.detail["unfinished"]
+    assert "unfinished: " in error.message
+    assert error.meta is not None and error.meta.sources["fast"].outcome == "ok"
+
+
+async def test_caller_timeout_below_the_function_timeout_is_a_504(
+    mock: respx.MockRouter,
+) -> None:
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    mock.get(f"{BASE}/slow").mock(side_effect=hang)
+    fn = Function("f", sources={"slow": api.get("/slow")}, timeout=30)
+    error = await failure(fn, timeout=0.2)
+    assert isinstance(error, DeadlineError)
+    assert error.detail["unfinished"] == ["slow"]
 
 
 async def test_size_cap_by_content_length_reads_no_body(mock: respx.MockRouter) -> None:
