@@ -309,3 +309,37 @@ def test_answer_is_logged_with_the_request_id(
     lines = [r.getMessage() for r in caplog.records if r.name == "sff.adapters"]
     assert any("request_id=lambda-req-1" in line and "status=200" in line for line in lines)
     assert not any("parameter" in line for line in lines)  # the query never reaches a log
+
+
+def test_an_unexpected_failure_is_a_500_answer_without_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(lookup, "invoke", broken)
+
+    answer = lookup.handler(event("aws_apiGatewayProxyV2Event_GET"), LambdaContext())
+
+    assert answer["statusCode"] == 500
+    assert body(answer)["error"] == {
+        "code": "internal",
+        "message": "internal error",
+        "request_id": "lambda-req-1",
+    }
+
+
+def test_an_event_no_check_foresaw_is_a_400_not_a_crash() -> None:
+    odd = event("aws_apiGatewayProxyV2Event_GET")
+    odd["rawQueryString"] = ""
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    odd["queryStringParameters"] = {"a": Unprintable()}
+
+    answer = lookup.handler(odd, LambdaContext())
+
+    assert answer["statusCode"] == 400
+    assert "malformed event" in body(answer)["error"]["message"]

@@ -35,3 +35,9 @@ class MethodNotAllowed(InvocationError):
 class OriginNotAllowed(InvocationError):
     code = "origin_not_allowed"
     status = 403
+
+
+class InternalError(InvocationError):
+    """A defect inside sff or a user's code path that raised something unexpected."""
+
+    code = "internal"

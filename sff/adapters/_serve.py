@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
+from sff.adapters._errors import BadRequest, InternalError
 from sff.adapters._http import HttpRequest, HttpResponse, to_input
 from sff.adapters._settings import Settings
 from sff.errors import SffError
@@ -42,6 +43,12 @@ def handle_sync(
         request = build(settings)
     except SffError as exc:
         response = error_response(exc, request_id or new_request_id())
+        log(fn.name, "-", response, started)
+        return response
+    except Exception as exc:  # an event shaped in a way no check foresaw: still an answer
+        logger.exception("sff function=%s could not read the event", fn.name)
+        malformed = BadRequest(f"malformed event ({type(exc).__name__})")
+        response = error_response(malformed, request_id or new_request_id())
         log(fn.name, "-", response, started)
         return response
     request.request_id = request_id or clean_request_id(request.request_id) or new_request_id()
@@ -87,6 +94,9 @@ async def respond(
         )
     except SffError as exc:
         return error_response(exc, request_id)
+    except Exception:  # a defect, not the caller's fault: logged, answered without a traceback
+        logger.exception("sff function=%s failed request_id=%s", fn.name, request_id)
+        return error_response(InternalError("internal error"), request_id)
     return HttpResponse(result.status, result.headers(), result.body())
 
 
