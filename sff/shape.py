@@ -60,6 +60,8 @@ class Shape:
         for part in loc:
             if isinstance(node, dict) and part in node:
                 node = node[part]
+            elif isinstance(node, dict):  # the contract wants a key the shape never builds
+                return f"(not in the shape: {part!r})"
             elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 node = node[int(part)]
             else:
