@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from sff._pool import linear_transport
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.expr import Expr
@@ -36,7 +37,7 @@ class LazyTLSTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._inner is None:
-            self._inner = httpx.AsyncHTTPTransport(limits=self._limits)
+            self._inner = linear_transport(self._limits, verify=True)
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -50,7 +51,7 @@ def new_client(max_connections: int = 100) -> httpx.AsyncClient:
     )
     # The plain-http transport never does TLS, so it needs no CA bundle.
     return httpx.AsyncClient(
-        transport=httpx.AsyncHTTPTransport(verify=False, limits=limits),
+        transport=linear_transport(limits, verify=False),
         mounts={"https://": LazyTLSTransport(limits)},
         follow_redirects=False,
         trust_env=False,
