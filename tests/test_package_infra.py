@@ -19,7 +19,7 @@ from sff.packaging import PackagedFunction, PackageReport, PackagingError, build
 from sff.packaging._build import _strip, _zip
 from sff.packaging._infra import gcp_main, s_yaml, sam_template
 from sff.packaging._targets import TARGETS
-from sff.packaging._yaml import dump
+from sff.packaging._yaml import YamlValue, dump
 from tests.lambda_runtime import LambdaInvocationError, run_under_awslambdaric
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -138,7 +138,7 @@ def test_s_yaml_with_a_region_fc_lacks_fails_the_schema() -> None:
 
 
 def test_yaml_emitter_output_parses_back_to_the_same_data() -> None:
-    data = {
+    data: dict[str, YamlValue] = {
         "plain": "python3.12",
         "tricky": ["yes", "No", "3.0.0", "42", "", "a: b", "#x", "- y", "null", "ü ß", "l1\nl2"],
         "numbers": {"int": 3, "float": 2.5, "bool": True, "none": None},
@@ -170,7 +170,38 @@ def test_gcp_main_maps_each_function_to_its_handlers_gcp_entry(tmp_path: Path) -
     )
     body, error = done.stdout.strip().splitlines()
     assert json.loads(body)["greeting"] == "hello gcp"
-    assert error == "contracts.hello.Hello has no gcp_entry: the sff GCP adapter provides it"
+    assert error == "contracts.hello.Hello is no sff Function handler and has no gcp_entry"
+
+
+GREET = """
+from sff import Backend, Function
+
+users = Backend("users", default="http://users.test")
+greet = Function("greet", sources={"user": users.get("/users/7")}, shape="{hi: user.name}")
+handler = greet.handler
+"""
+
+
+def test_gcp_main_serves_an_sff_function_handler_through_the_gcp_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    functions_framework = pytest.importorskip("functions_framework")
+    respx = pytest.importorskip("respx")
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "functions" / "__init__.py").write_text("")
+    (tmp_path / "functions" / "greet.py").write_text(GREET)
+    (tmp_path / "main.py").write_text(
+        gcp_main([PackagedFunction("greet", "functions.greet.handler")])
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for cached in [m for m in sys.modules if m == "main" or m.split(".")[0] == "functions"]:
+        monkeypatch.delitem(sys.modules, cached)
+    app = functions_framework.create_app(target="greet", source=str(tmp_path / "main.py"))
+    with respx.mock(base_url="http://users.test") as backend:
+        backend.get("/users/7").respond(json={"name": "Ada"})
+        response = app.test_client().get("/")
+    assert response.status_code == 200
+    assert response.get_json() == {"hi": "Ada"}
 
 
 @pytest.mark.parametrize(

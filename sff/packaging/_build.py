@@ -71,7 +71,7 @@ def build_package(
     with tempfile.TemporaryDirectory(prefix="sff-package-") as tmp:
         stage = Path(tmp) / "stage"
         stage.mkdir()
-        requirements = _sff_requirements(Path(tmp), progress)
+        requirements = _stage_sff(stage, progress)
         requirements += _project_requirements(project_root)
         progress(
             f"installing {len(requirements)} requirement(s) for {PIP_PLATFORM[arch]}, "
@@ -183,25 +183,44 @@ def _sff_source() -> Path | None:
     return None
 
 
-def _sff_requirements(tmp: Path, progress: Callable[[str], None]) -> list[str]:
-    """A wheel of the sff being run, so the package holds exactly this code."""
+def _sff_metadata() -> str:
+    """Core metadata of the running sff: from its pyproject.toml when run from a checkout,
+    else from the installed distribution."""
     source = _sff_source()
     if source is None:
-        raise PackagingError(
-            "sff is not running from its source tree (pyproject.toml beside the sff package); "
-            "install it editable (pip install -e) to package functions"
-        )
-    # Build from a copy: setuptools writes build/ and *.egg-info into the source tree.
-    copy = tmp / "sff-src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(source / "sff", copy / "sff", ignore=ignore)
-    for extra in ("pyproject.toml", "setup.cfg", "setup.py", "README.md", "LICENSE"):
-        if (source / extra).is_file():
-            shutil.copy2(source / extra, copy / extra)
-    wheels = tmp / "wheels"
-    progress("building the sff wheel…")
-    _pip(["wheel", "--no-deps", "--wheel-dir", str(wheels), str(copy)])
-    return [str(path) for path in sorted(wheels.glob("*.whl"))]
+        from importlib.metadata import distribution
+
+        return distribution("sff").read_text("METADATA") or "Metadata-Version: 2.1\nName: sff\n"
+    project = tomllib.loads((source / "pyproject.toml").read_text("utf-8"))["project"]
+    lines = [
+        "Metadata-Version: 2.1",
+        f"Name: {project['name']}",
+        f"Version: {project['version']}",
+        f"Requires-Python: {project.get('requires-python', '')}",
+        *(f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _stage_sff(stage: Path, progress: Callable[[str], None]) -> list[str]:
+    """Copy the running sff into the stage, so the package holds exactly this code, and
+    return its runtime requirements for pip. (Building a wheel first would cost a
+    build-isolation environment per package for the same files.)"""
+    progress("staging sff…")
+    package = Path(__file__).resolve().parents[1]
+    shutil.copytree(package, stage / "sff", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    metadata = _sff_metadata()
+    fields = dict(
+        line.split(": ", 1) for line in metadata.splitlines() if ": " in line and line[0] != " "
+    )
+    dist_info = stage / f"sff-{fields.get('Version', '0')}.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(metadata, "utf-8")
+    return [
+        line.split(": ", 1)[1]
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist: ") and "extra ==" not in line
+    ]
 
 
 def _pip(args: Sequence[str]) -> None:

@@ -183,8 +183,9 @@ def gcp_entry_point(fn: PackagedFunction) -> str:
 def gcp_main(functions: Sequence[PackagedFunction]) -> str:
     """`main.py` for functions-framework: `--entry-point <name>` finds each function here.
 
-    The HTTP entry point is the `gcp_entry` attribute of the function's handler, which the
-    sff GCP adapter provides; a handler without it answers with a clear error instead."""
+    The entry point is the handler's `gcp_entry` attribute when it has one, else
+    `sff.adapters.gcp.entry(fn)` for a handler that is an sff Function's bound `handler`;
+    anything else answers with a clear error instead of failing the whole module."""
     lines = [
         f'"""{GENERATED}"""',
         "",
@@ -197,10 +198,17 @@ def gcp_main(functions: Sequence[PackagedFunction]) -> str:
         "    entry = getattr(handler, 'gcp_entry', None)",
         "    if entry is not None:",
         "        return entry",
+        "    from sff import Function",
+        "",
+        "    owner = getattr(handler, '__self__', handler)",
+        "    if isinstance(owner, Function):",
+        "        from sff.adapters.gcp import entry as gcp_entry",
+        "",
+        "        return gcp_entry(owner)",
         "",
         "    def missing(request: Any) -> Any:",
         "        raise RuntimeError(",
-        "            f'{module}.{attribute} has no gcp_entry: the sff GCP adapter provides it'",
+        "            f'{module}.{attribute} is no sff Function handler and has no gcp_entry'",
         "        )",
         "",
         "    return missing",

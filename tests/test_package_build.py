@@ -1,0 +1,225 @@
+"""Real builds: pip installs the target platform's wheels (network to the package index),
+and the result runs with nothing but the unzipped folder on sys.path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from sff.packaging import PackagedFunction, PackageReport, build_package, find_interpreter
+from tests.lambda_runtime import run_under_awslambdaric
+from tests.test_package_infra import FC3_SCHEMA, PKGPROJECT, cfn_lint
+
+PYTHON = "3.12"  # a runtime every platform offers
+HELLO = PackagedFunction(
+    "hello", "functions.hello.handler", {"GREETING": "hello"}, timeout_s=3, route="/hello"
+)
+
+
+def interpreter() -> str:
+    found = find_interpreter(PYTHON)
+    if found is None:
+        pytest.skip(f"python{PYTHON} is not installed here")
+    return found
+
+
+def build(tmp: Path, **options: str) -> PackageReport:
+    lines: list[str] = []
+    report = build_package(
+        PKGPROJECT,
+        [HELLO],
+        python=PYTHON,
+        out_dir=tmp,
+        progress=lines.append,
+        **options,  # type: ignore[arg-type]
+    )
+    assert any(line.startswith("installing") for line in lines), lines
+    assert lines[-1] == report.size_line()
+    return report
+
+
+def unzip(report: PackageReport, dest: Path) -> Path:
+    with zipfile.ZipFile(report.zip_path) as archive:
+        archive.extractall(dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def lambda_package(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[PackageReport, Path]]:
+    """The slow pip step runs once per session; tests get the report and the unzipped tree."""
+    out = tmp_path_factory.mktemp("lambda")
+    report = build(out, target="aws-lambda")
+    yield report, unzip(report, tmp_path_factory.mktemp("lambda-unzipped"))
+
+
+def test_lambda_package_answers_with_only_its_own_folder_on_sys_path(
+    lambda_package: tuple[PackageReport, Path],
+) -> None:
+    _, tree = lambda_package
+    script = (
+        "import sys, json; sys.path.insert(0, sys.argv[1])\n"
+        "from importlib.metadata import version\n"
+        "import functions.hello as h\n"
+        "print(json.dumps({'answer': h.handler({'name': 'zip'}, None),"
+        " 'sff': version('sff'), 'file': h.__file__,"
+        " 'pydantic_core': sys.modules['pydantic_core'].__file__}))\n"
+    )
+    done = subprocess.run(
+        [interpreter(), "-I", "-S", "-B", "-c", script, str(tree)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(done.stdout)
+    assert seen["answer"]["statusCode"] == 200
+    assert json.loads(seen["answer"]["body"]) == {
+        "greeting": "hello zip",
+        "python": PYTHON,
+        "sff": True,
+    }
+    assert seen["sff"] == "0.1.0"
+    for module_file in (seen["file"], seen["pydantic_core"]):
+        assert Path(module_file).is_relative_to(tree)
+
+
+def test_lambda_package_ships_unchecked_pycs_for_the_target_python(
+    lambda_package: tuple[PackageReport, Path],
+) -> None:
+    report, tree = lambda_package
+    tag = f"cpython-{PYTHON.replace('.', '')}"
+    magic = subprocess.run(
+        [
+            interpreter(),
+            "-I",
+            "-c",
+            "import importlib.util as u, sys; sys.stdout.write(u.MAGIC_NUMBER.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for pyc in (
+        tree / "functions" / "__pycache__" / f"hello.{tag}.pyc",
+        tree / "pydantic" / "__pycache__" / f"main.{tag}.pyc",
+    ):
+        header = pyc.read_bytes()[:8]
+        assert header[:4].hex() == magic
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, source not checked
+    assert not list(tree.rglob("*.cpython-311.pyc"))
+    assert f"{tag}.pyc" in report.pyc and report.warnings == ()
+
+
+def test_lambda_package_keeps_metadata_and_drops_what_a_function_never_uses(
+    lambda_package: tuple[PackageReport, Path],
+) -> None:
+    report, tree = lambda_package
+    assert report.zip_path.name == "pkgproject-aws-lambda-x86_64.zip"
+    assert (tree / "sff-0.1.0.dist-info" / "METADATA").is_file()
+    assert list(tree.glob("pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so"))
+    assert not (tree / "bin").exists()
+    assert not list(tree.glob("*.dist-info/RECORD")) and not list(tree.rglob("*.pyi"))
+    assert report.unzipped_bytes == sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
+    assert report.zipped_bytes == report.zip_path.stat().st_size < 50 * 1024 * 1024
+    assert report.over_limits == ()
+
+
+def test_lambda_template_next_to_the_zip_passes_cfn_lint(
+    lambda_package: tuple[PackageReport, Path],
+) -> None:
+    report, _ = lambda_package
+    (template,) = report.infra_files
+    assert template == report.zip_path.parent / "template.yaml"
+    done = cfn_lint(template)
+    assert done.returncode == 0, done.stdout + done.stderr
+    props = yaml.safe_load(template.read_text("utf-8"))["Resources"]["HelloFunction"]["Properties"]
+    assert props["CodeUri"] == report.zip_path.name
+    assert props["Runtime"] == f"python{PYTHON}"
+
+
+def test_awslambdaric_runs_the_unzipped_lambda_package(
+    lambda_package: tuple[PackageReport, Path], tmp_path: Path
+) -> None:
+    _, tree = lambda_package
+    python = interpreter()
+    # The managed runtime brings awslambdaric; here it goes beside the package, not in it.
+    ric = tmp_path / "ric"
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--target",
+            str(ric),
+            "awslambdaric",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    answer = run_under_awslambdaric(
+        "functions.hello.handler",
+        {"name": "runtime"},
+        cwd=tree,
+        pythonpath=[ric],
+        python=python,
+        env={"GREETING": "hey"},
+    )
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"]) == {"greeting": "hey runtime", "python": PYTHON, "sff": True}
+
+
+def test_fc_package_comes_with_an_s_yaml_the_fc3_schema_accepts(tmp_path: Path) -> None:
+    report = build(tmp_path, target="aliyun-fc", region="cn-shanghai")
+    assert report.zip_path.name == "pkgproject-aliyun-fc-x86_64.zip"
+    (s_yaml,) = report.infra_files
+    document = yaml.safe_load(s_yaml.read_text("utf-8"))
+    props = document["resources"]["hello"]["props"]
+    jsonschema.Draft7Validator(json.loads(FC3_SCHEMA.read_text("utf-8"))).validate(props)
+    assert (s_yaml.parent / props["code"]).resolve() == report.zip_path
+    assert props["runtime"] == f"python{PYTHON}" and props["region"] == "cn-shanghai"
+
+
+def test_arm64_lambda_package_carries_aarch64_binaries(tmp_path: Path) -> None:
+    report = build(tmp_path, target="aws-lambda", arch="arm64")
+    assert report.zip_path.name == "pkgproject-aws-lambda-arm64.zip"
+    with zipfile.ZipFile(report.zip_path) as archive:
+        (so,) = [
+            n for n in archive.namelist() if n.startswith("pydantic_core/") and n.endswith(".so")
+        ]
+        elf = archive.read(so)[:20]
+    assert so.endswith("-aarch64-linux-gnu.so")
+    assert int.from_bytes(elf[18:20], "little") == 183  # EM_AARCH64
+    template = yaml.safe_load(report.infra_files[0].read_text("utf-8"))
+    assert template["Resources"]["HelloFunction"]["Properties"]["Architectures"] == ["arm64"]
+
+
+def test_gcp_package_holds_main_py_and_requirements_at_its_root(tmp_path: Path) -> None:
+    report = build(tmp_path, target="gcp")
+    assert report.infra_files == ()
+    tree = unzip(report, tmp_path / "tree")
+    assert (tree / "requirements.txt").read_text() == "functions-framework\n"
+    script = (
+        "import sys, types; sys.path.insert(0, sys.argv[1]); import main\n"
+        "print(main.hello(types.SimpleNamespace(name='cloud'))[0])\n"
+    )
+    done = subprocess.run(
+        [interpreter(), "-I", "-S", "-B", "-c", script, str(tree)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["greeting"] == "hello cloud"
+    assert "entry point hello in main.py" in report.format()
+    shutil.rmtree(tree)
