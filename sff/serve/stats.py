@@ -1,0 +1,125 @@
+"""What the traffic added up to, per function: the numbers to compare the process models."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from sff.serve.report import Invocation
+
+RECENT = 200  # invocations kept for the page
+LATENCIES = 100_000  # per function, for the percentiles
+
+
+@dataclass
+class FunctionStats:
+    invocations: int = 0
+    cold_starts: int = 0
+    errors: int = 0  # 5xx answers
+    throttled: int = 0  # 503: no instance free in time
+    gb_seconds: float = 0.0
+    billed_ms: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES))
+    init_ms: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Prices:
+    per_million: float
+    per_gb_second: float
+
+
+class Stats:
+    def __init__(self, prices: Prices) -> None:
+        self.prices = prices
+        self.functions: dict[str, FunctionStats] = {}
+        self.recent: deque[Invocation] = deque(maxlen=RECENT)
+
+    def add(self, inv: Invocation) -> None:
+        self.recent.append(inv)
+        stats = self.functions.setdefault(inv.function, FunctionStats())
+        if inv.status == 503 and inv.instance == "-":
+            stats.throttled += 1  # never reached an instance: not an invocation
+            return
+        stats.invocations += 1
+        stats.cold_starts += inv.cold
+        stats.errors += inv.status >= 500
+        stats.billed_ms += inv.billed_ms
+        stats.gb_seconds += inv.gb_seconds
+        stats.latencies.append(inv.latency_ms)
+        if inv.cold:
+            stats.init_ms.append(inv.init_ms)
+
+    def summary(self) -> dict[str, Any]:
+        per = {name: self._function(s) for name, s in sorted(self.functions.items())}
+        return {
+            "functions": per,
+            "total": {
+                "invocations": sum(p["invocations"] for p in per.values()),
+                "cold_starts": sum(p["cold_starts"] for p in per.values()),
+                "gb_seconds": round(sum(p["gb_seconds"] for p in per.values()), 6),
+                "cost_usd": round(sum(p["cost_usd"] for p in per.values()), 9),
+            },
+            "prices": {
+                "per_million_invocations": self.prices.per_million,
+                "per_gb_second": self.prices.per_gb_second,
+                "note": "example prices; pass your platform's with --price-* flags",
+            },
+        }
+
+    def _function(self, s: FunctionStats) -> dict[str, Any]:
+        ordered = sorted(s.latencies)
+        cost = s.invocations * self.prices.per_million / 1e6 + s.gb_seconds * (
+            self.prices.per_gb_second
+        )
+        return {
+            "invocations": s.invocations,
+            "cold_starts": s.cold_starts,
+            "errors": s.errors,
+            "throttled": s.throttled,
+            "p50_ms": percentile(ordered, 50),
+            "p95_ms": percentile(ordered, 95),
+            "avg_init_ms": round(sum(s.init_ms) / len(s.init_ms), 2) if s.init_ms else None,
+            "billed_ms": s.billed_ms,
+            "gb_seconds": round(s.gb_seconds, 6),
+            "cost_usd": round(cost, 9),
+        }
+
+
+def percentile(ordered: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile of sorted values (None without any)."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return round(ordered[rank - 1], 2)
+
+
+def summary_text(summary: dict[str, Any], model: str) -> str:
+    """The summary as a table, for the terminal at exit."""
+    head = (
+        f"{'function':<16} {'calls':>6} {'cold':>5} {'5xx':>4} {'503':>4} {'p50 ms':>8} "
+        f"{'p95 ms':>8} {'init ms':>8} {'GB-s':>10} {'cost USD':>12}"
+    )
+    lines = [f"sff serve summary (model={model})", head]
+    for name, f in summary["functions"].items():
+        lines.append(
+            f"{name[:16]:<16} {f['invocations']:>6} {f['cold_starts']:>5} {f['errors']:>4} "
+            f"{f['throttled']:>4} {_num(f['p50_ms']):>8} {_num(f['p95_ms']):>8} "
+            f"{_num(f['avg_init_ms']):>8} {f['gb_seconds']:>10.4f} {f['cost_usd']:>12.9f}"
+        )
+    total, prices = summary["total"], summary["prices"]
+    lines.append(
+        f"{'total':<16} {total['invocations']:>6} {total['cold_starts']:>5} {'':>4} {'':>4} "
+        f"{'':>8} {'':>8} {'':>8} {total['gb_seconds']:>10.4f} {total['cost_usd']:>12.9f}"
+    )
+    lines.append(
+        f"prices (examples, not quotes): {prices['per_million_invocations']} USD per million "
+        f"invocations, {prices['per_gb_second']} USD per GB-second"
+    )
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

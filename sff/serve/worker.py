@@ -1,0 +1,121 @@
+"""A function instance: ``python -m sff.serve.worker ROOT MODULE ATTRIBUTE [--once]``.
+
+It imports the function (its init, timed), says hello, then answers invocation requests
+read from stdin, one JSON line each, on the stdout it was started with. ``--once`` is the
+use-and-destroy model: one invocation, then the process ends. Without it the instance
+stays resident, keeping its event loop and pooled HTTP client warm between invocations.
+Anything the function prints goes to stderr, so it can never corrupt the protocol.
+
+``python -m sff.serve.worker --describe ROOT`` prints what the gateway needs to route and
+document the project (see `sff.serve.describe`) without the gateway importing user code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import resource
+import sys
+import time
+import traceback
+from typing import IO, TYPE_CHECKING, Any
+
+from sff.serve.protocol import Call, Hello, Reply, decode, encode
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sff.function import Function
+
+
+def main(argv: list[str]) -> int:
+    channel = _private_stdout()
+    if argv[:1] == ["--describe"]:
+        from sff.serve.describe import describe
+
+        channel.write(encode(describe(argv[1])))
+        return 0
+    root, module, attribute = argv[:3]
+    started = time.perf_counter()
+    fn = _load(channel, root, module, attribute)
+    if fn is not None:
+        _serve(channel, fn, started, once="--once" in argv)
+    return 0 if fn is not None else 1
+
+
+def _private_stdout() -> IO[bytes]:
+    """The protocol keeps the original stdout; fd 1 (and print) now go to stderr."""
+    channel = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    return channel
+
+
+def _load(channel: IO[bytes], root: str, module: str, attribute: str) -> Function | None:
+    sys.path.insert(0, root)
+    try:
+        fn: Function = getattr(importlib.import_module(module), attribute)
+    except BaseException as exc:
+        traceback.print_exc()
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        channel.write(encode(Hello(ready=False, pid=os.getpid(), error=error)))
+        return None
+    return fn
+
+
+def _serve(channel: IO[bytes], fn: Function, started: float, *, once: bool) -> None:
+    """One event loop for the instance's life: a resident instance opens its pooled client
+    during init and keeps it connected between invocations, as a warm FaaS instance does."""
+    with asyncio.Runner() as runner:
+        client = None if once else _pooled_client()
+        import_ms = (time.perf_counter() - started) * 1000
+        channel.write(encode(Hello(ready=True, pid=os.getpid(), import_ms=import_ms)))
+        try:
+            while line := sys.stdin.buffer.readline():
+                call: Any = decode(line)
+                channel.write(encode(runner.run(invoke(fn, call, client))))
+                if once:  # destroyed: gone at once, no interpreter teardown to wait for
+                    sys.stderr.flush()
+                    os._exit(0)
+        finally:
+            if client is not None:
+                runner.run(client.aclose())
+
+
+def _pooled_client() -> httpx.AsyncClient:
+    from sff.fetch import new_client
+
+    return new_client()
+
+
+async def invoke(fn: Function, call: Call, client: httpx.AsyncClient | None) -> Reply:
+    from sff.errors import SffError
+    from sff.result import error_body, response_headers
+
+    started = time.perf_counter()
+    rid = call["request_id"]
+    try:
+        result = await fn.invoke(
+            call["input"], headers=call["headers"], request_id=rid, client=client
+        )
+        status, headers, body, meta = 200, result.headers(), result.body(), result.meta
+    except SffError as exc:
+        meta = exc.meta
+        status, headers, body = exc.status, response_headers(meta), error_body(exc, rid)
+    except Exception:  # a bug in the function: the log gets the traceback, the caller not
+        traceback.print_exc()
+        meta = None
+        unexpected = SffError(f"function {fn.name!r} failed unexpectedly (see the server log)")
+        status, headers, body = 500, response_headers(None), error_body(unexpected, rid)
+    return Reply(
+        status=status,
+        headers=headers,
+        body=body.decode("utf-8", "replace"),
+        meta=meta.to_dict() if meta is not None else None,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
