@@ -274,8 +274,13 @@ class Invocation:
         target = node.source.target
         try:
             if isinstance(target, Function):
+                shared = self.fetcher.cache
                 result = await target.invoke(
-                    args, timeout=left, request_id=self.meta.request_id, client=self.fetcher.client
+                    args,
+                    timeout=left,
+                    request_id=self.meta.request_id,
+                    client=self.fetcher.client,
+                    cache=shared.store if shared is not None else None,  # one store per invocation
                 )
                 return result.json()
             async with asyncio.timeout(left):
