@@ -1,0 +1,64 @@
+"""Cold start is the product: importing a function module loads only the authoring core,
+and an invocation loads only what it runs. Checked in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOOLING = [
+    "sff.cli",
+    "sff.testing",
+    "sff.package",
+    "sff.packaging",
+    "sff.serve",
+    "redis",
+    "sqlite3",
+]
+"""What no invocation needs: developer tooling and cache stores nobody declared."""
+
+EXECUTOR = ["sff.run", "sff.fetch", "sff.resilience", "httpx", "tenacity", "asyncio"]
+"""Needed to invoke, not to declare: importing stays pure and cheap."""
+
+
+def modules_after(code: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SFF_SCENARIO_")}
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return set(loaded)
+
+
+def test_import_sff_loads_no_tooling_and_no_executor() -> None:
+    loaded = modules_after("import sff")
+    assert loaded & {*TOOLING, *EXECUTOR, "click", "rich"} == set()
+
+
+def test_declaring_a_function_module_loads_no_tooling_and_no_executor() -> None:
+    loaded = modules_after("import tests.scenarios.example_like")
+    assert "tests.scenarios.example_like" in loaded
+    assert loaded & {*TOOLING, *EXECUTOR, "click", "rich"} == set()
+
+
+def test_invoking_the_handler_loads_no_tooling() -> None:
+    # No backend URL is set, so the invocation answers 502 without any network.
+    loaded = modules_after(
+        "import tests.scenarios.example_like as m\n"
+        "answer = m.handler({'user_id': 1}, None)\n"
+        "assert answer['statusCode'] == 502, answer"
+    )
+    assert {"sff.run", "httpx"} <= loaded
+    assert loaded & set(TOOLING) == set()
