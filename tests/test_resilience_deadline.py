@@ -99,3 +99,23 @@ async def test_a_source_timeout_longer_than_the_deadline_shrinks_to_fit(base: st
     result = await fn.invoke()
     assert time.monotonic() - started < 0.7
     assert result.meta.sources["slow"].outcome == "degraded"
+
+
+async def test_503_503_200_from_a_real_backend_succeeds_with_3_attempts(base: str) -> None:
+    source = todos(base).get("/users/1", query={"_fail": 2, "_key": "'three-attempts'"})
+    result = await Function("f", sources={"user": source}).invoke()
+    assert result.data["user"]["id"] == 1
+    assert (result.meta.sources["user"].attempts, result.meta.sources["user"].status) == (3, 200)
+
+
+async def test_a_hanging_post_without_idempotency_key_is_sent_once(base: str) -> None:
+    source = todos(base).post(
+        "/notifications",
+        query={"_hang": 1},
+        body={"to": "'a'"},
+        timeout="200ms",
+        fallback=Fallback.omit(),
+    )
+    result = await Function("f", sources={"sent": source}, timeout=2).invoke()
+    meta = result.meta.sources["sent"]
+    assert (meta.attempts, meta.outcome) == (1, "degraded") and "timed out" in (meta.error or "")
