@@ -49,6 +49,9 @@ COMMANDS: dict[str, Command] = {
         "import every function and report problems", "sff.cli", "configure_check", "run_check"
     ),
     "invoke": Command("run one function locally", "sff.cli", "configure_invoke", "run_invoke"),
+    "package": Command(
+        "build deploy zips and infrastructure files", "sff.packaging.cli", "configure", "run"
+    ),
 }
 
 
