@@ -1,0 +1,51 @@
+"""Contract testing for sff functions: mocked backends by name, fault injection, recorded
+cases, the degradation matrix, property checks and schema export.
+
+The pytest plugin (`sff.testing.plugin`) gives the ``backends`` and ``sff_invoke``
+fixtures, replays ``tests/cases/**/*.json`` and runs the degradation matrix; everything
+here also works without pytest.
+"""
+
+from sff.testing.casefile import Case, CaseFormatError, load_case
+from sff.testing.invoke import ainvoke, invoke
+from sff.testing.matrix import (
+    DegradationFailure,
+    acheck_degradation,
+    check_degradation,
+    degradation_matrix,
+)
+from sff.testing.mock import (
+    MockBackend,
+    MockBackends,
+    MockRoute,
+    SffTestingWarning,
+    UnmockedRequest,
+)
+from sff.testing.properties import PropertyViolation, check_properties, property_test
+from sff.testing.record import arecord_case, record_case
+from sff.testing.replay import CaseFailure, areplay_case, replay_case
+
+__all__ = [
+    "Case",
+    "CaseFailure",
+    "CaseFormatError",
+    "DegradationFailure",
+    "MockBackend",
+    "MockBackends",
+    "MockRoute",
+    "PropertyViolation",
+    "SffTestingWarning",
+    "UnmockedRequest",
+    "acheck_degradation",
+    "ainvoke",
+    "arecord_case",
+    "areplay_case",
+    "check_degradation",
+    "check_properties",
+    "degradation_matrix",
+    "invoke",
+    "load_case",
+    "property_test",
+    "record_case",
+    "replay_case",
+]
