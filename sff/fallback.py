@@ -14,6 +14,7 @@ is never cached: one user's data is never another's fallback.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import time
@@ -145,6 +146,8 @@ class SourceCache:
         sent = request.headers
         names = (*backend.vary_headers, *CREDENTIAL_HEADERS)
         varying = {h: ", ".join(sent.get_list(h)) for h in names if h in sent}
+        if request.content:  # a POST's answer depends on what was posted
+            varying["(body)"] = hashlib.sha256(request.content).hexdigest()
         return cache_key(backend.name, request.method, str(request.url), varying, who)
 
     def call_key(self, node: Node, args: Any) -> str | None:

@@ -248,3 +248,16 @@ async def test_a_cached_copy_ages_with_the_clock(mock: respx.MockRouter) -> None
     result = await fn.invoke(cache=store)
     stale = result.meta.sources["todos"].stale_s
     assert stale is not None and stale >= time.monotonic() - before - 0.1
+
+
+async def test_posted_bodies_key_the_copy(mock: respx.MockRouter) -> None:
+    source = api.post(
+        "/search", body={"q": "input.q"}, fallback=[Fallback.cache(), Fallback.value("spare")]
+    )
+    fn = Function("f", sources={"hits": source})
+    route = mock.post(f"{BASE}/search").mock(return_value=httpx.Response(200, json=["cats"]))
+    store = MemoryStore()
+    await fn.invoke({"q": "cats"}, cache=store)
+    route.mock(return_value=DOWN)
+    assert (await fn.invoke({"q": "dogs"}, cache=store)).data == {"hits": "spare"}
+    assert (await fn.invoke({"q": "cats"}, cache=store)).data == {"hits": ["cats"]}
