@@ -20,7 +20,6 @@ ERROR = {
 }
 ANSWERS = {
     "400": "the input does not fit the input model (names the field)",
-    "500": "the function failed unexpectedly or its module does not import",
     "502": "a required backend failed, the data broke the contract, or the instance crashed",
     "503": "every instance is busy (see Retry-After)",
     "504": "the invocation ran out of time",

@@ -24,7 +24,7 @@ HTML = r"""<!doctype html>
   .cold-marker { background: #1f5fbf; color: white; }
   .warm-marker { background: #d8ecd8; color: #245; }
   .status-bad { background: #c33; color: white; }
-  .lane { display: grid; grid-template-columns: 16em 1fr; gap: .6em; margin: 2px 0; }
+  .lane { display: grid; grid-template-columns: 20em 1fr; gap: .6em; margin: 2px 0; }
   .label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .track { position: relative; height: 16px; background: #f6f6f6; border-radius: 2px; }
   .bar { position: absolute; top: 2px; height: 12px; min-width: 2px; border-radius: 2px;
@@ -95,7 +95,7 @@ function sourceNotes(name, src, deps) {
   if (src.cache) notes.push("cache " + src.cache);
   if (src.outcome === "degraded") notes.push("degraded: " + (src.degraded || "fallback"));
   if (src.outcome === "failed") notes.push("failed" + (src.error ? ": " + src.error : ""));
-  if (src.outcome === "skipped") notes.push("skipped");
+  if (["skipped", "cancelled", "pending"].includes(src.outcome)) notes.push(src.outcome);
   return notes;
 }
 

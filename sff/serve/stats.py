@@ -60,7 +60,7 @@ class Stats:
                 "invocations": sum(p["invocations"] for p in per.values()),
                 "cold_starts": sum(p["cold_starts"] for p in per.values()),
                 "gb_seconds": round(sum(p["gb_seconds"] for p in per.values()), 6),
-                "cost_usd": round(sum(p["cost_usd"] for p in per.values()), 9),
+                "cost_usd": round(sum(p["cost_usd"] for p in per.values()), 12),
             },
             "prices": {
                 "per_million_invocations": self.prices.per_million,
@@ -84,7 +84,7 @@ class Stats:
             "avg_init_ms": round(sum(s.init_ms) / len(s.init_ms), 2) if s.init_ms else None,
             "billed_ms": s.billed_ms,
             "gb_seconds": round(s.gb_seconds, 6),
-            "cost_usd": round(cost, 9),
+            "cost_usd": round(cost, 12),
         }
 
 
