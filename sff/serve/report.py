@@ -50,7 +50,7 @@ def report_line(inv: Invocation) -> str:
         f"REPORT RequestId: {inv.request_id}",
         f"Function: {inv.function}",
         f"Instance: {inv.instance}",
-        f"Start: {'cold' if inv.cold else 'warm'}",
+        f"Start: {_start(inv)}",
         f"Status: {inv.status}",
     ]
     if inv.cold:
@@ -65,6 +65,12 @@ def report_line(inv: Invocation) -> str:
     if inv.error:
         fields.append(f"Error: {inv.error}")
     return "\t".join(fields)
+
+
+def _start(inv: Invocation) -> str:
+    if inv.instance == "-":
+        return "-"  # refused or failed before any instance ran
+    return "cold" if inv.cold else "warm"
 
 
 def platform_headers(inv: Invocation, server_timing: str | None) -> dict[str, str]:

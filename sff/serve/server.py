@@ -17,14 +17,16 @@ from sff.serve.stats import summary_text
 
 BACKLOG = 4096  # hundreds of connections may open at once under load
 TICK_S = 0.25
+DRAIN_S = 5.0  # at exit, how long requests in flight may take to finish
 
 
 async def serve(options: Options) -> int:
     catalog = await load_catalog(options.root)
     announce(catalog)
     gateway = Gateway(options, catalog)
+    connections: dict[asyncio.Task[None], bool] = {}  # task -> busy answering a request
     server = await asyncio.start_server(
-        lambda r, w: connection(gateway, r, w), options.host, options.port,
+        lambda r, w: connection(gateway, r, w, connections), options.host, options.port,
         limit=MAX_HEAD_BYTES, backlog=BACKLOG,
     )  # fmt: skip
     port = server.sockets[0].getsockname()[1]
@@ -45,6 +47,7 @@ async def serve(options: Options) -> int:
         await stop.wait()
     for chore in chores:
         chore.cancel()
+    await drain(connections)
     await gateway.close()
     print(summary_text(gateway.stats.summary(), options.model), flush=True)
     return 0
@@ -62,10 +65,16 @@ def announce(catalog: Catalog) -> None:
 
 
 async def connection(
-    gateway: Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    gateway: Gateway,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    connections: dict[asyncio.Task[None], bool],
 ) -> None:
+    task = asyncio.current_task()
+    assert task is not None
     try:
         while True:
+            connections[task] = False
             try:
                 request = await read_request(reader)
             except HttpError as exc:
@@ -73,16 +82,30 @@ async def connection(
                 break
             if request is None:
                 break
+            connections[task] = True
             response = await gateway.handle(request)
             writer.write(response.encode(request.keep_alive))
             await writer.drain()
             if not request.keep_alive:
                 break
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass
+    except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+        pass  # the client left, or the gateway is shutting down
     finally:
+        connections.pop(task, None)
         with contextlib.suppress(Exception):
             writer.close()
+
+
+async def drain(connections: dict[asyncio.Task[None], bool]) -> None:
+    """Idle keep-alive connections close now; requests in flight get a few seconds."""
+    for task, busy in list(connections.items()):
+        if not busy:
+            task.cancel()
+    if connections:
+        await asyncio.wait(list(connections), timeout=DRAIN_S)
+    for task in list(connections):
+        task.cancel()
+    await asyncio.gather(*connections, return_exceptions=True)
 
 
 async def reclaimer(gateway: Gateway) -> None:

@@ -16,6 +16,7 @@ import asyncio
 import importlib
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the gateway's to handle
     channel = _private_stdout()
     if argv[:1] == ["--describe"]:
         from sff.serve.describe import describe
