@@ -52,6 +52,12 @@ COMMANDS: dict[str, Command] = {
     "package": Command(
         "build deploy zips and infrastructure files", "sff.packaging.cli", "configure", "run"
     ),
+    "serve": Command(
+        "run functions on a local FaaS platform (destroy or resident model)",
+        "sff.serve.command",
+        "configure",
+        "run",
+    ),
 }
 
 
