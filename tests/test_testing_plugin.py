@@ -293,7 +293,7 @@ def test_the_property_check_finds_a_length_of_null_bug(project: pytest.Pytester)
         from sff.testing import property_test
 
         test_profile = property_test(profile, 20)
-        test_card = property_test(card, 20)
+        test_card = property_test(card, 50)
         """
         }
     )

@@ -6,24 +6,56 @@ fixtures, replays ``tests/cases/**/*.json`` and runs the degradation matrix; eve
 here also works without pytest.
 """
 
-from sff.testing.casefile import Case, CaseFormatError, load_case
-from sff.testing.invoke import ainvoke, invoke
-from sff.testing.matrix import (
-    DegradationFailure,
-    acheck_degradation,
-    check_degradation,
-    degradation_matrix,
-)
-from sff.testing.mock import (
-    MockBackend,
-    MockBackends,
-    MockRoute,
-    SffTestingWarning,
-    UnmockedRequest,
-)
-from sff.testing.properties import PropertyViolation, check_properties, property_test
-from sff.testing.record import arecord_case, record_case
-from sff.testing.replay import CaseFailure, areplay_case, replay_case
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sff.testing.calling import ainvoke, invoke
+    from sff.testing.casefile import Case, CaseFormatError, load_case
+    from sff.testing.matrix import (
+        DegradationFailure,
+        acheck_degradation,
+        check_degradation,
+        degradation_matrix,
+    )
+    from sff.testing.mock import (
+        MockBackend,
+        MockBackends,
+        MockRoute,
+        SffTestingWarning,
+        UnmockedRequest,
+    )
+    from sff.testing.properties import PropertyViolation, check_properties, property_test
+    from sff.testing.record import arecord_case, record_case
+    from sff.testing.replay import CaseFailure, areplay_case, replay_case
+
+# Loaded on first use: the pytest plugin imports this package in every test run.
+_HOME = {
+    "casefile": ["Case", "CaseFormatError", "load_case"],
+    "calling": ["ainvoke", "invoke"],
+    "matrix": [
+        "DegradationFailure",
+        "acheck_degradation",
+        "check_degradation",
+        "degradation_matrix",
+    ],
+    "mock": ["MockBackend", "MockBackends", "MockRoute", "SffTestingWarning", "UnmockedRequest"],
+    "properties": ["PropertyViolation", "check_properties", "property_test"],
+    "record": ["arecord_case", "record_case"],
+    "replay": ["CaseFailure", "areplay_case", "replay_case"],
+}
+_MODULE = {name: module for module, names in _HOME.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULE:
+        raise AttributeError(f"module 'sff.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"sff.testing.{_MODULE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Case",

@@ -25,6 +25,7 @@ from sff.errors import SffError, SourceError
 from sff.function import Function
 from sff.result import Result
 from sff.spec import CallSource
+from sff.testing.calling import ainvoke
 from sff.testing.casefile import CaseFormatError, Exchange, load_case
 from sff.testing.discover import functions_used
 from sff.testing.generate import minimal
@@ -35,7 +36,6 @@ from sff.testing.harness import (
     relative,
     value_target,
 )
-from sff.testing.invoke import ainvoke
 from sff.testing.patch import Target
 
 DEFAULT_CASES = Path("tests/cases")

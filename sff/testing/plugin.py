@@ -6,13 +6,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sff.testing.discover import functions_in
-from sff.testing.invoke import invoke
-from sff.testing.mock import MockBackends, SffTestingWarning
+if TYPE_CHECKING:  # respx and friends load only when a test asks for them
+    from sff.testing.mock import MockBackends
 
 CALL_FAILED = pytest.StashKey[bool]()
 UPDATE_OPTION = "--sff-update-cases"
@@ -50,6 +49,9 @@ def backends(request: pytest.FixtureRequest) -> Iterator[MockBackends]:
     Functions imported into the test module (and any passed to `sff_invoke`) are pointed
     at the mocks; a request no route answers fails the test, naming method and URL.
     """
+    from sff.testing.discover import functions_in
+    from sff.testing.mock import MockBackends
+
     module = getattr(request, "module", None)
     mocks = MockBackends(functions_in(vars(module)) if module else [])
     with mocks:
@@ -58,6 +60,8 @@ def backends(request: pytest.FixtureRequest) -> Iterator[MockBackends]:
 
 
 def _report(mocks: MockBackends, item: pytest.Item) -> None:
+    from sff.testing.mock import SffTestingWarning
+
     for name in mocks.unused():
         known = ", ".join(sorted(mocks.declared))
         warnings.warn(
@@ -75,10 +79,14 @@ def _report(mocks: MockBackends, item: pytest.Item) -> None:
 @pytest.fixture
 def sff_invoke(backends: MockBackends) -> Callable[..., Any]:
     """``sff_invoke(fn, input, headers=...)`` -> the Result, or the SffError it raised."""
+    from sff.testing.calling import invoke
+
     return invoke
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix != ".json" and file_path.name != "conftest.py":
+        return None
     from sff.testing.collect import collect_file
 
     return collect_file(file_path, parent)

@@ -19,9 +19,9 @@ import httpx
 from sff.errors import SffError
 from sff.function import Function
 from sff.result import Result
+from sff.testing.calling import ainvoke
 from sff.testing.generate import from_schema, model_schema, strategy
 from sff.testing.harness import answering, relative
-from sff.testing.invoke import ainvoke
 from sff.testing.matrix import DEFAULT_CASES, HappyData, _Answers, happy_data
 
 FORBIDDEN = frozenset({"expression_failed"})

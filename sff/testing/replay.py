@@ -17,10 +17,10 @@ from pydantic import ValidationError
 from sff.errors import SffError
 from sff.function import Function
 from sff.result import Result
+from sff.testing.calling import ainvoke
 from sff.testing.casefile import Case, Exchange, load_case
 from sff.testing.diff import json_diff
 from sff.testing.discover import functions_used, load_functions
-from sff.testing.invoke import ainvoke
 from sff.testing.mock import MockBackends, MockRoute, UnmockedRequest
 from sff.testing.patch import Target, callable_sources, patched_sources, with_target
 
