@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from sff._pool import linear_transport
+from sff._transport import StreamTransport
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.expr import Expr
@@ -51,7 +52,7 @@ def new_client(max_connections: int = 100) -> httpx.AsyncClient:
     )
     # The plain-http transport never does TLS, so it needs no CA bundle.
     return httpx.AsyncClient(
-        transport=linear_transport(limits, verify=False),
+        transport=StreamTransport(limits),
         mounts={"https://": LazyTLSTransport(limits)},
         follow_redirects=False,
         trust_env=False,
