@@ -14,11 +14,11 @@ standard httpx transport instead, so whatever patched it still sees every reques
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpcore
 import httpx
 
 _HTTPCORE_POOL = "httpcore._async.connection_pool"
@@ -134,7 +134,10 @@ class StreamTransport(httpx.AsyncBaseTransport):
 
 def _httpcore_patched() -> bool:
     """True while something (respx, a tracer) has replaced httpcore's pool entry point."""
-    send = httpcore.AsyncConnectionPool.__dict__.get("handle_async_request")
+    module = sys.modules.get(_HTTPCORE_POOL)  # not imported: nothing can have patched it
+    if module is None:
+        return False
+    send = module.AsyncConnectionPool.__dict__.get("handle_async_request")
     return getattr(send, "__module__", None) != _HTTPCORE_POOL
 
 

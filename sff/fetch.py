@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
-from sff._pool import linear_transport
+from sff._httpx import httpx
 from sff._transport import StreamTransport
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
@@ -38,6 +36,8 @@ class LazyTLSTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._inner is None:
+            from sff._pool import linear_transport  # httpcore loads only for https
+
             self._inner = linear_transport(self._limits, verify=True)
         return await self._inner.handle_async_request(request)
 
