@@ -1,0 +1,23 @@
+"""Fresh-process runs: wall time of a whole use-and-destroy invocation, and its output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks._backend import ROOT
+
+
+def run_python(args: list[str], api: str, *, flags: tuple[str, ...] = ()) -> tuple[float, str]:
+    """Milliseconds from spawn to exit of ``python [flags] args``, and its stdout."""
+    env = {**os.environ, "BENCH_API": api, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *flags, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    wall = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return wall, done.stdout + done.stderr

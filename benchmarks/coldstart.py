@@ -1,0 +1,77 @@
+"""3. Cold start: a fresh process imports a 3-source handler, invokes it once, exits.
+
+Against the same page hand-written with httpx + jmespath + pydantic, and against
+``python -c "import asyncio"`` (the interpreter floor). Plus the ``-X importtime``
+breakdown of sff's handler path.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from benchmarks._backend import backend_process
+from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
+from benchmarks._proc import run_python
+
+BENCH = "cold start"
+COMMANDS = {
+    "sff": ["-m", "benchmarks.apps.page_sff"],
+    "hand-written": ["-m", "benchmarks.apps.page_hand"],
+    "python -c 'import asyncio'": ["-c", "import asyncio"],
+}
+
+
+def run(settings: Settings) -> Report:
+    report = Report()
+    with backend_process() as url:
+
+        def variant(args: list[str]) -> Metrics:
+            return {"wall_ms": run_python(args, url)[0]}
+
+        runs = interleave(
+            max(settings.reps, 1) * (1 if settings.smoke else 2),
+            {name: partial(variant, args) for name, args in COMMANDS.items()},
+            warmup=1,  # writes the .pyc files both sides then use
+        )
+        stats = report.add(
+            BENCH, "3-source handler", "wall ms", transpose(runs, "wall_ms"), "hand-written"
+        )
+        floor = stats["python -c 'import asyncio'"].median
+        above = (stats["sff"].median - floor) / max(stats["hand-written"].median - floor, 1e-6)
+        report.targets.append(
+            Target(
+                "cold start: sff / hand-written",
+                stats["sff"].median / stats["hand-written"].median,
+                0.8,
+            )
+        )
+        report.notes.append(
+            f"cold start above the interpreter floor: sff / hand-written = {above:.2f}x"
+        )
+        _, trace = run_python(COMMANDS["sff"], url, flags=("-X", "importtime"))
+        report.notes.append(
+            "sff handler path, `-X importtime` (top level, cumulative):\n\n"
+            + importtime_table(trace)
+        )
+    return report
+
+
+def importtime_table(trace: str, top: int = 12) -> str:
+    """The slowest top-level imports, as a markdown table."""
+    rows: list[tuple[int, int, str]] = []
+    for line in trace.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = line[len("import time:") :].split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        name = parts[2]
+        if name.startswith("  "):  # nested: already inside a top-level entry's cumulative
+            continue
+        rows.append((int(parts[1]), int(parts[0]), name.strip()))
+    rows.sort(reverse=True)
+    total = sum(r[0] for r in rows)
+    lines = ["| module | cumulative ms | self ms |", "|---|---:|---:|"]
+    lines += [f"| {name} | {cum / 1000:.1f} | {own / 1000:.1f} |" for cum, own, name in rows[:top]]
+    lines.append(f"| (all {len(rows)} top-level imports) | {total / 1000:.1f} | |")
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""1. Fan-out: N independent sources against a 50 ms backend.
+
+sff against the obvious hand-written code (``asyncio.gather`` over one default
+``httpx.AsyncClient``) and against raw asyncio streams (the floor), in two modes:
+*fresh* (use-and-destroy: every invocation opens and closes its own client) and *warm*
+(one client kept across invocations, as a resident server does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from benchmarks._backend import DELAY_HEADER, backend_process
+from benchmarks._common import Metrics, Report, Settings, Target, interleave_async, transpose
+from benchmarks._raw import RawClient
+from sff import Backend, Function
+from sff.fetch import new_client
+
+DELAY_MS = 50
+HEADERS = {DELAY_HEADER: str(DELAY_MS)}
+BENCH = "fan-out"
+
+
+def paths(n: int) -> list[str]:
+    return [f"/todos/{i + 1}" for i in range(n)]
+
+
+def sff_function(url: str, n: int) -> Function:
+    backend = Backend("bench", default=url, headers=HEADERS)
+    return Function(f"fanout{n}", sources={f"s{i}": backend.get(p) for i, p in enumerate(paths(n))})
+
+
+async def httpx_gather(client: httpx.AsyncClient, url: str, n: int) -> list[Any]:
+    async def one(path: str) -> Any:
+        response = await client.get(url + path, headers=HEADERS)
+        response.raise_for_status()
+        return response.json()
+
+    return await asyncio.gather(*(one(p) for p in paths(n)))
+
+
+async def raw_gather(client: RawClient, n: int) -> list[Any]:
+    return await asyncio.gather(*(client.get_json(p, HEADERS) for p in paths(n)))
+
+
+def measured(n: int, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Metrics]]:
+    async def sample() -> Metrics:
+        wall, cpu = time.perf_counter(), time.process_time()
+        await work()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"overhead_ms": wall * 1000 - DELAY_MS, "cpu_us": cpu * 1e6 / n}
+
+    return sample
+
+
+async def run_mode(url: str, n: int, warm: bool, reps: int) -> dict[str, list[Metrics]]:
+    fn = sff_function(url, n)
+    if warm:
+        sff_client, hx_client, raw_client = new_client(), httpx.AsyncClient(), RawClient(url)
+        variants = {
+            "sff": measured(n, lambda: fn.invoke(client=sff_client)),
+            "httpx": measured(n, lambda: httpx_gather(hx_client, url, n)),
+            "raw asyncio": measured(n, lambda: raw_gather(raw_client, n)),
+        }
+        try:
+            return await interleave_async(reps, variants)
+        finally:
+            await sff_client.aclose()
+            await hx_client.aclose()
+            await raw_client.aclose()
+
+    async def fresh_httpx() -> Any:
+        async with httpx.AsyncClient() as client:
+            return await httpx_gather(client, url, n)
+
+    async def fresh_raw() -> Any:
+        client = RawClient(url)
+        try:
+            return await raw_gather(client, n)
+        finally:
+            await client.aclose()
+
+    return await interleave_async(
+        reps,
+        {
+            "sff": measured(n, lambda: fn.invoke()),
+            "httpx": measured(n, fresh_httpx),
+            "raw asyncio": measured(n, fresh_raw),
+        },
+    )
+
+
+def run(settings: Settings) -> Report:
+    report = Report()
+    sizes = settings.sizes([1, 5, 20, 100], [1, 5])
+    with backend_process() as url:
+        for warm in (False, True):
+            mode = "warm" if warm else "fresh"
+            overheads: dict[int, dict[str, float]] = {}
+            for n in sizes:
+                runs = asyncio.run(run_mode(url, n, warm, settings.reps))
+                case = f"N={n} {mode}"
+                stats = report.add(
+                    BENCH, case, "overhead ms", transpose(runs, "overhead_ms"), "httpx"
+                )
+                report.add(BENCH, case, "CPU us/request", transpose(runs, "cpu_us"), "httpx")
+                overheads[n] = {k: s.median for k, s in stats.items()}
+                report.targets.append(
+                    Target(
+                        f"fan-out {case}: sff / httpx overhead", ratio(stats, "sff", "httpx"), 1.0
+                    )
+                )
+            if 1 in overheads and len(overheads) > 1:
+                big = max(overheads)
+                per = {k: (overheads[big][k] - overheads[1][k]) / (big - 1) for k in overheads[big]}
+                report.notes.append(
+                    f"fan-out {mode}: overhead per extra request from N=1 to N={big}: "
+                    + ", ".join(f"{k} {v * 1000:.0f} us" for k, v in per.items())
+                )
+                report.targets.append(
+                    Target(
+                        f"fan-out N={big} {mode}: sff / raw asyncio, overhead per extra request",
+                        per["sff"] / max(per["raw asyncio"], 1e-6),
+                        3.0,
+                    )
+                )
+    return report
+
+
+def ratio(stats: dict[str, Any], a: str, b: str) -> float:
+    return float(stats[a].median / max(stats[b].median, 1e-6))
