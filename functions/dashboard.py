@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from contracts.dashboard import Dashboard
+from contracts.raw import Member, Team, Todo, User
 from functions.backends import todos, users
 from sff import Fallback, Function
 
@@ -18,17 +19,21 @@ dashboard = Function(
     description="The signed-in user's home page: profile, team and open todos.",
     input=DashboardQuery,
     sources={
-        "user": users.get("/users/{input.user_id}"),
+        "user": users.get("/users/{input.user_id}", response=User),
         # `team` and `members` start the moment `user` is in; `todos` does not wait for it.
-        "team": users.get("/teams/{user.team_id}"),
+        "team": users.get("/teams/{user.team_id}", response=Team),
         "members": users.get(
-            "/teams/{user.team_id}/members", timeout="800ms", fallback=Fallback.value([])
+            "/teams/{user.team_id}/members",
+            timeout="800ms",
+            fallback=Fallback.value([]),
+            response=list[Member],
         ),
         # If the todos API fails: its last good answer (up to an hour old), else nothing.
         "todos": todos.get(
             "/todos",
             query={"userId": "input.user_id"},
             fallback=[Fallback.cache(max_stale="1h"), Fallback.value([])],
+            response=list[Todo],
         ),
     },
     shape={

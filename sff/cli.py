@@ -52,6 +52,18 @@ COMMANDS: dict[str, Command] = {
     "package": Command(
         "build deploy zips and infrastructure files", "sff.packaging.cli", "configure", "run"
     ),
+    "record": Command(
+        "record a contract case against the real backends",
+        "sff.testing.cli",
+        "configure_record",
+        "record",
+    ),
+    "schema": Command(
+        "export contracts: json-schema, typescript, openapi",
+        "sff.testing.cli",
+        "configure_schema",
+        "schema",
+    ),
     "serve": Command(
         "run functions on a local FaaS platform (destroy or resident model)",
         "sff.serve.command",

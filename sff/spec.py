@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
 
     from sff.function import Function
 
@@ -145,8 +144,9 @@ class SourceOptions:
     personal: bool = False
     identity: str | None = None
     """JMESPath over ``{input, headers}`` naming whose data this is; keys the fallback cache."""
-    response: type[BaseModel] | None = None
-    """The raw-data contract: a pydantic model of what the backend returns. Documentation
+    response: Any = None
+    """The raw-data contract: a pydantic model (or a type such as ``list[Model]``) of what
+    the backend returns. Documentation
     and test data (`sff.testing` generates responses from it); never enforced at run time."""
     item_fallback: tuple[Fallback, ...] = ()
     """For `each`: the chain tried for one failed item before it counts as failed."""
@@ -167,7 +167,7 @@ def _options(
     tolerate: float = 0,
     personal: bool = False,
     identity: str | None = None,
-    response: type[BaseModel] | None = None,
+    response: Any = None,
     item_fallback: Fallbacks = None,
 ) -> SourceOptions:
     if concurrency < 1:

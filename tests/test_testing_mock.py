@@ -132,6 +132,7 @@ def test_the_latest_route_wins_over_an_earlier_general_one() -> None:
 
 def test_an_unmocked_request_fails_naming_method_url_and_fix() -> None:
     with MockBackends([profile]) as backends, pytest.raises(UnmockedRequest) as caught:
+        backends.todos.get("/todos").respond(json=[])  # leaves /users/7 the one unmocked call
         invoke(profile, {"user_id": 7})
     message = str(caught.value)
     assert "GET /users/7" in message and "backend 'users'" in message

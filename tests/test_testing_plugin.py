@@ -17,7 +17,7 @@ from sff.testing.discover import load_functions
 from sff.testing.record import record_case
 
 pytest_plugins = ["pytester"]
-PLUGIN = ("-p", "sff.testing.plugin", "-p", "no:cacheprovider")
+PLUGIN = ("-p", "no:cacheprovider")  # the plugin itself loads through its pytest11 entry point
 
 FUNCTIONS = """
 from pydantic import BaseModel, RootModel
@@ -120,13 +120,14 @@ def project(pytester: pytest.Pytester) -> Iterator[pytest.Pytester]:
     pytester.makepyfile(**{"functions/__init__.py": "", "functions/profile.py": FUNCTIONS})
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.syspathinsert()
+    forget_functions()  # another test may have imported this repository's own `functions`
     yield pytester
     forget_functions()
 
 
 def forget_functions() -> None:
     """Let the next run import the project's functions afresh, as a new process would."""
-    for name in [m for m in sys.modules if m == "functions" or m.startswith("functions.")]:
+    for name in [m for m in sys.modules if m.split(".")[0] in ("functions", "contracts")]:
         del sys.modules[name]
 
 

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -20,8 +20,10 @@ Schema = Mapping[str, Any]
 _MAX_ITEMS = 5
 
 
-def model_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return model.model_json_schema(mode="validation")
+def model_schema(model: Any) -> dict[str, Any]:
+    """The JSON schema of a pydantic model or of any type pydantic validates
+    (e.g. ``list[Model]``, what a collection endpoint returns)."""
+    return TypeAdapter(model).json_schema(mode="validation")
 
 
 def _resolve(schema: Schema, defs: Schema) -> Schema:
@@ -37,7 +39,7 @@ def _type(schema: Schema) -> str | None:
     return kind
 
 
-def minimal(model: type[BaseModel]) -> Any:
+def minimal(model: Any) -> Any:
     """The smallest JSON value the model accepts (required fields only)."""
     schema = model_schema(model)
     return _minimal(schema, schema.get("$defs", {}))
@@ -84,7 +86,7 @@ def _minimal_typed(schema: Schema, defs: Schema) -> Any:
 
 
 @functools.cache
-def strategy(model: type[BaseModel]) -> SearchStrategy[Any]:
+def strategy(model: Any) -> SearchStrategy[Any]:
     """Every JSON value the model's schema allows (kept small), for hypothesis."""
     schema = model_schema(model)
     return from_schema(schema, schema.get("$defs", {}))

@@ -1,0 +1,45 @@
+"""Raw-data contracts: what the todo app's backends return. Declared on sources with
+`response=`, they let the property checks generate backend answers and prove that every
+answer the backends may give yields a valid contract or a clean error."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class User(BaseModel):
+    id: int
+    name: str
+    email: str
+    team_id: int
+    avatar_url: str | None = None
+
+
+class Team(BaseModel):
+    id: int
+    name: str
+    slug: str
+    description: str | None = None
+
+
+class Member(BaseModel):
+    id: int
+    name: str
+
+
+class Todo(BaseModel):
+    id: int
+    user_id: int
+    title: str
+    done: bool
+    due: str
+    priority: str
+    tags: list[str]
+
+
+class Comment(BaseModel):
+    id: int
+    todo_id: int
+    user_id: int
+    body: str
+    created_at: str
