@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sff import Backend
 
-users = Backend("users", env="USERS_API", timeout=2.0)
+users = Backend("users", env="USERS_API", timeout="2s")
 """People and teams: /users, /users/{id}, /teams/{id}, /teams/{id}/members."""
 
-todos = Backend("todos", env="TODOS_API", timeout=2.0)
+todos = Backend("todos", env="TODOS_API", timeout="2s")
 """Todos and comments: /todos, /todos/{id}, /todos/{id}/comments."""

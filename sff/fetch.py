@@ -161,7 +161,7 @@ class HttpFetcher:
         backend = source.backend
         policy = source.options.retry or backend.retry
         statuses = policy.statuses
-        per_attempt = timeout or backend.timeout
+        per_attempt = timeout or backend.timeout_s
 
         def count(_: int) -> None:
             src.attempts += 1

@@ -300,6 +300,8 @@ class Invocation:
         if node.each is not None:  # items had their own chance; no single cached copy
             chain = tuple(step for step in chain if step.kind != "cache")
         late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
+        if isinstance(error, SourceError) and error.upstream_status is not None:
+            src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:

@@ -257,7 +257,7 @@ class Backend:
     name: str
     env: str | None = None
     default: str | None = None
-    timeout: float = 5.0
+    timeout: Duration = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)
     forward_headers: tuple[str, ...] = ()
     vary_headers: tuple[str, ...] = ()
@@ -274,6 +274,11 @@ class Backend:
         object.__setattr__(self, "forward_headers", lower)
         object.__setattr__(self, "vary_headers", tuple(h.lower() for h in self.vary_headers))
         object.__setattr__(self, "timeout", seconds(self.timeout))
+
+    @property
+    def timeout_s(self) -> float:
+        """The per-attempt timeout in seconds (``timeout`` may be declared as ``"2s"``)."""
+        return seconds(self.timeout)
 
     def base_url(self, environ: Mapping[str, str] = os.environ) -> str | None:
         return (environ.get(self.env) if self.env else None) or self.default

@@ -773,3 +773,16 @@ async def test_backend_env_url_that_is_not_http_names_the_env_var(
     error = await failure(Function("f", sources={"x": ftp.get("/x")}))
     assert isinstance(error, SourceError)
     assert error.cause == "backend 'ftp': not an http(s) URL in $SFF_TEST_FTP_API"
+
+
+@respx.mock
+def test_a_failed_source_reports_the_upstream_status_in_meta() -> None:
+    api = Backend("status_api", default="http://status.test")
+    fn = Function(
+        "status_meta",
+        sources={"gone": api.get("/gone", fallback=Fallback.value(None), retry=Retry.none())},
+    )
+    respx.get("http://status.test/gone").respond(404, json={"error": "not found"})
+    result = fn.run({})
+    assert result.meta.sources["gone"].status == 404
+    assert result.meta.sources["gone"].outcome == "degraded"
