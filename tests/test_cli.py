@@ -12,8 +12,9 @@ import pytest
 
 from demo.backend import serve_in_thread
 from sff import cli
-from sff.cli import COMMANDS, Command, build_parser, main, render_waterfall
+from sff.cli import COMMANDS, Command, build_parser, main
 from sff.result import Meta, SourceMeta
+from sff.waterfall import render_waterfall
 
 ROOT = Path(__file__).resolve().parents[1]
 
