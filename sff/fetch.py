@@ -46,12 +46,37 @@ class LazyTLSTransport(httpx.AsyncBaseTransport):
             await self._inner.aclose()
 
 
+class Cookieless(httpx.Cookies):
+    """A jar that never fills: a backend's Set-Cookie is not sent on later requests."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class Client(httpx.AsyncClient):
+    """An AsyncClient without a cookie jar. One client may serve many callers' invocations
+    (resident mode), so a cookie one backend set must never ride along on another request;
+    and httpx's cookie parsing of every response was ~15% of a request's CPU."""
+
+    _cookieless: Cookieless | None = None
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        if self._cookieless is None:
+            self._cookieless = Cookieless()
+        return self._cookieless
+
+    @cookies.setter
+    def cookies(self, _: Any) -> None:
+        self._cookieless = Cookieless()
+
+
 def new_client(max_connections: int = 100) -> httpx.AsyncClient:
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     # The plain-http transport never does TLS, so it needs no CA bundle.
-    return httpx.AsyncClient(
+    return Client(
         transport=StreamTransport(limits),
         mounts={"https://": LazyTLSTransport(limits)},
         follow_redirects=False,
