@@ -17,6 +17,7 @@ from jmespath import exceptions as jexc
 from jmespath import functions as jfun
 from jmespath.visitor import Options, TreeInterpreter
 
+from sff._jmes import Engine, Run, compile_node
 from sff.errors import ExpressionError, InvocationError
 
 WHOLE_CONTEXT = "@"  # marker in `Expr.names` for an expression that reads the whole context
@@ -95,6 +96,7 @@ def _key(value: Any) -> str:
 _FUNCTIONS = SffFunctions()
 _INTERPRETER = TreeInterpreter(Options(custom_functions=_FUNCTIONS))
 _FUNCTION_TABLE: dict[str, Any] = _FUNCTIONS.FUNCTION_TABLE
+_ENGINE = Engine(_INTERPRETER, _FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -111,10 +113,14 @@ class Expr:
     names: frozenset[str]
     where: Where
     _ast: Any = field(repr=False)
+    _run: Run = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_run", compile_node(self._ast, _ENGINE))
 
     def search(self, context: Mapping[str, Any]) -> Any:
         try:
-            return _INTERPRETER.visit(self._ast, context)
+            return self._run(context)
         except jexc.JMESPathError as exc:
             raise EvaluationError(
                 f"function {self.where.function!r}, {self.where.place}: "
