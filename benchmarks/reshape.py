@@ -7,6 +7,7 @@ JMESPath expression (compiled once) over ``json.loads`` output, and ``json.loads
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 import urllib.request
@@ -44,6 +45,7 @@ def shaped_function() -> Function:
 
 def per_mb(size: int, work: Callable[[], Any]) -> Callable[[], Metrics]:
     def sample() -> Metrics:
+        gc.collect()  # every variant starts clean: no collector debt from the one before
         started = time.perf_counter()
         work()
         return {"ms_per_mb": (time.perf_counter() - started) * 1000 / (size / 1e6)}
