@@ -10,9 +10,18 @@ import time
 from benchmarks._backend import ROOT
 
 
-def run_python(args: list[str], api: str, *, flags: tuple[str, ...] = ()) -> tuple[float, str]:
-    """Milliseconds from spawn to exit of ``python [flags] args``, and its stdout."""
+def run_python(
+    args: list[str], api: str, *, flags: tuple[str, ...] = (), no_pyc: str | None = None
+) -> tuple[float, str]:
+    """Milliseconds from spawn to exit of ``python [flags] args``, and its output.
+
+    ``no_pyc`` (an empty directory) makes Python look for bytecode there and write none,
+    so every module is compiled from source, as in a package shipped without .pyc files.
+    """
     env = {**os.environ, "BENCH_API": api, "PYTHONPATH": str(ROOT)}
+    if no_pyc is not None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        flags = ("-X", f"pycache_prefix={no_pyc}", *flags)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, *flags, *args], cwd=ROOT, env=env, capture_output=True, text=True

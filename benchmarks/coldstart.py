@@ -7,6 +7,8 @@ breakdown of sff's handler path.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from functools import partial
 
 from benchmarks._backend import backend_process
@@ -23,15 +25,19 @@ COMMANDS = {
 
 def run(settings: Settings) -> Report:
     report = Report()
-    with backend_process() as url:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(backend_process())
 
-        def variant(args: list[str]) -> Metrics:
-            return {"wall_ms": run_python(args, url)[0]}
+        def variant(args: list[str], no_pyc: str | None = None) -> Metrics:
+            return {"wall_ms": run_python(args, url, no_pyc=no_pyc)[0]}
 
+        variants = {name: partial(variant, args) for name, args in COMMANDS.items()}
+        empty = stack.enter_context(tempfile.TemporaryDirectory())
+        variants["sff, no .pyc at all"] = partial(variant, COMMANDS["sff"], empty)
         runs = interleave(
             max(settings.reps, 1) * (1 if settings.smoke else 2),
-            {name: partial(variant, args) for name, args in COMMANDS.items()},
-            warmup=1,  # writes the .pyc files both sides then use
+            variants,
+            warmup=1,  # writes the .pyc files the other variants then use
         )
         stats = report.add(
             BENCH, "3-source handler", "wall ms", transpose(runs, "wall_ms"), "hand-written"

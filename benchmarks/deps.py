@@ -9,6 +9,7 @@ and ``asyncio.gather``), and raw asyncio streams.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -47,6 +48,7 @@ def each_function(url: str, cap: int) -> Function:
 
 def timed(ideal_ms: float, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Metrics]]:
     async def sample() -> Metrics:
+        gc.collect()  # no collector debt carried over from the variant before
         wall = time.perf_counter()
         await work()
         wall_ms = (time.perf_counter() - wall) * 1000

@@ -9,6 +9,7 @@ sff against the obvious hand-written code (``asyncio.gather`` over one default
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -50,6 +51,7 @@ async def raw_gather(client: RawClient, n: int) -> list[Any]:
 
 def measured(n: int, work: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Metrics]]:
     async def sample() -> Metrics:
+        gc.collect()  # no collector debt carried over from the variant before
         wall, cpu = time.perf_counter(), time.process_time()
         await work()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
