@@ -56,28 +56,26 @@ def run(settings: Settings) -> Report:
         )
         _, trace = run_python(COMMANDS["sff"], url, flags=("-X", "importtime"))
         report.notes.append(
-            "sff handler path, `-X importtime` (top level, cumulative):\n\n"
-            + importtime_table(trace)
+            "sff handler path, `-X importtime`, by package:\n\n" + importtime_table(trace)
         )
     return report
 
 
 def importtime_table(trace: str, top: int = 12) -> str:
-    """The slowest top-level imports, as a markdown table."""
-    rows: list[tuple[int, int, str]] = []
+    """Import time by top-level package (the sum of each module's own time), markdown."""
+    own: dict[str, int] = {}
     for line in trace.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
         parts = line[len("import time:") :].split("|")
         if len(parts) != 3 or not parts[0].strip().isdigit():
             continue
-        name = parts[2]
-        if name.startswith("  "):  # nested: already inside a top-level entry's cumulative
-            continue
-        rows.append((int(parts[1]), int(parts[0]), name.strip()))
-    rows.sort(reverse=True)
-    total = sum(r[0] for r in rows)
-    lines = ["| module | cumulative ms | self ms |", "|---|---:|---:|"]
-    lines += [f"| {name} | {cum / 1000:.1f} | {own / 1000:.1f} |" for cum, own, name in rows[:top]]
-    lines.append(f"| (all {len(rows)} top-level imports) | {total / 1000:.1f} | |")
+        package = parts[2].strip().split(".")[0]
+        own[package] = own.get(package, 0) + int(parts[0])
+    ranked = sorted(own.items(), key=lambda kv: kv[1], reverse=True)
+    lines = ["| package | import ms (own time of its modules) |", "|---|---:|"]
+    lines += [f"| {name} | {us / 1000:.1f} |" for name, us in ranked[:top]]
+    rest = sum(us for _, us in ranked[top:])
+    lines.append(f"| ({len(ranked) - top} others) | {rest / 1000:.1f} |")
+    lines.append(f"| **total** | {sum(own.values()) / 1000:.1f} |")
     return "\n".join(lines)
