@@ -6,6 +6,8 @@ from typing import Any
 
 import jmespath
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jmespath.visitor import Options
 
 from sff.expr import _FUNCTIONS, Where, compile_expr
@@ -129,3 +131,53 @@ def test_compiled_expression_matches_the_interpreter(text: str) -> None:
         assert got == expected, f"{text} on {data!r}"
         if got[0] == "ok":
             assert type(got[1]) is type(expected[1])
+
+
+# Random documents built from a few keys the expressions use, so paths hit, miss and meet
+# every JSON type: the compiled closures must agree with the interpreter on all of them.
+_KEYS = st.sampled_from(["a", "b", "done", "name", "n"])
+_SCALARS = st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", "ann"])
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+_RANDOM_EXPRESSIONS = [
+    "a.b",
+    "a[*].b",
+    "a[].name",
+    "a[?done].name",
+    "a[?!done] | [0]",
+    "a[?n > `0`].n",
+    "a[?name == 'ann'] | length(@)",
+    "{x: a, y: b.n}",
+    "[a, b][]",
+    "a || b",
+    "a && b",
+    "a.*.n",
+    "sort_by(a, &n)",
+    "length(a)",
+    "not_null(a.n, b.n, `0`)",
+    "default(a.name, 'none')",
+    "join_on(a, b, 'n', 'n', 'm')",
+]
+
+
+def _outcome(run: Any) -> tuple[str, Any]:
+    try:
+        value = run()
+    except Exception as exc:  # the same failure, whatever it is
+        return ("error", type(exc).__name__)
+    return ("ok", value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_DOCUMENTS, text=st.sampled_from(_RANDOM_EXPRESSIONS))
+def test_compiled_expressions_agree_with_the_interpreter_on_random_documents(
+    doc: Any, text: str
+) -> None:
+    compiled = compile_expr(text, Where("f", "shape"))
+    options = Options(custom_functions=_FUNCTIONS)
+    expected = _outcome(lambda: jmespath.search(text, doc, options=options))
+    got = _outcome(lambda: compiled._run(doc))
+    assert got == expected, f"{text} on {doc!r}"
