@@ -11,6 +11,18 @@ from collections.abc import Sequence
 from benchmarks._common import Report, Row
 
 
+HOW_TO_READ = [
+    "Variants: **sff** is the framework as shipped; **httpx** / **hand-written** /",
+    "**starlette + httpx** is the obvious code a competent developer writes for the same",
+    "calls (one default `httpx.AsyncClient`, `asyncio.gather`, `jmespath`, pydantic);",
+    "**raw asyncio** writes HTTP/1.1 straight onto asyncio streams (the floor).",
+    "*fresh* opens and closes a client per invocation (use-and-destroy FaaS); *warm*",
+    "keeps one client across invocations (resident). The backend adds 50 ms per call in",
+    "fan-out and deps; overhead is wall time above that. CPU is this process's CPU time",
+    "per backend request. In-process samples start after `gc.collect()`.",
+]
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -77,6 +89,8 @@ def results(
             "",
             "Ratios compare medians against the case's reference variant "
             "(lower is better except requests/s).",
+            "",
+            *HOW_TO_READ,
             "",
             "## Targets",
             "",
