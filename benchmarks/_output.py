@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from benchmarks._common import Report, Row
 
-
 HOW_TO_READ = [
     "Variants: **sff** is the framework as shipped; **httpx** / **hand-written** /",
     "**starlette + httpx** is the obvious code a competent developer writes for the same",
