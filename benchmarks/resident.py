@@ -96,6 +96,12 @@ def sff_serve_available() -> bool:
 
 def run(settings: Settings) -> Report:
     report = Report()
+    from importlib.util import find_spec
+
+    missing = [m for m in ("uvicorn", "starlette") if find_spec(m) is None]
+    if missing:
+        report.notes.append(f"resident: skipped, not installed: {', '.join(missing)} (bench extra)")
+        return report
     seconds, connections = (1, 4) if settings.smoke else (5, 32)
     report.notes.append(
         f"resident: load generator {'wrk -t1' if shutil.which('wrk') else 'benchmarks._load'}, "
