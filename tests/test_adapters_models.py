@@ -17,7 +17,7 @@ import respx
 
 import sff.adapters
 import sff.fetch
-from sff import Backend, Function
+from sff import Backend, Fallback, Function
 from sff.adapters import _settings, runtime
 
 EVENT = json.loads(
@@ -138,3 +138,55 @@ def test_sff_resident_env_turns_resident_mode_on(
 
     assert len(made) == 1
     assert runtime.active() is not None
+
+
+cached = Function(
+    "cached",
+    sources={"user": users.get("/users/1", fallback=Fallback.cache(max_stale="1h"))},
+    shape="user",
+)
+
+
+@pytest.fixture
+def stores(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every cache store sff opens, in order."""
+    import sff.cache
+
+    opened: list[Any] = []
+    real = sff.cache.open_store
+
+    def tracking(*args: Any, **kwargs: Any) -> Any:
+        store = real(*args, **kwargs)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(sff.cache, "open_store", tracking)
+    monkeypatch.setenv("SFF_CACHE_URL", "memory://")
+    return opened
+
+
+def test_resident_mode_keeps_one_cache_store_warm_and_closes_it_on_stop(
+    stores: list[Any], backend: respx.MockRouter
+) -> None:
+    sff.adapters.resident(True)
+    hello.handler(EVENT, None)  # a function without a cache fallback opens no store
+    assert stores == []
+
+    cached.handler(EVENT, None)
+    backend.get("/users/1").respond(503)
+    degraded = cached.handler(EVENT, None)  # served from the copy the warm store kept
+
+    assert len(stores) == 1
+    assert degraded["statusCode"] == 200 and "x-sff-degraded" in degraded["headers"]
+    resident = runtime.active()
+    assert resident is not None and resident.store is stores[0]
+    sff.adapters.resident(False)
+    assert runtime.active() is None
+
+
+def test_use_and_destroy_opens_a_store_per_invocation(
+    stores: list[Any], backend: respx.MockRouter
+) -> None:
+    cached.handler(EVENT, None)
+    cached.handler(EVENT, None)
+    assert len(stores) == 2  # nothing of the first invocation served the second

@@ -22,6 +22,7 @@ from sff.result import error_body, response_headers
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import SafeStore
     from sff.function import Function
 
 logger = logging.getLogger("sff.adapters")
@@ -62,6 +63,7 @@ async def serve(
     *,
     timeout: float | None = None,
     client: httpx.AsyncClient | None = None,
+    cache: SafeStore | None = None,
 ) -> HttpResponse:
     started = time.perf_counter()
     request_id = request.request_id or new_request_id()
@@ -71,7 +73,9 @@ async def serve(
             response.headers["x-request-id"] = request_id
         else:
             data = to_input(request)
-            response = await respond(fn, data, request.headers, request_id, timeout, client)
+            response = await respond(
+                fn, data, request.headers, request_id, timeout, client, cache=cache
+            )
     except SffError as exc:
         response = error_response(exc, request_id)
     _cors.decorate(response, request, settings)
@@ -86,11 +90,21 @@ async def respond(
     request_id: str,
     timeout: float | None,
     client: httpx.AsyncClient | None,
+    *,
+    cache: SafeStore | None = None,
 ) -> HttpResponse:
-    """Invoke and turn the Result, or the error, into an HTTP answer."""
+    """Invoke and turn the Result, or the error, into an HTTP answer. Resident instances
+    lend their warm client and cache store; use-and-destroy ones lend nothing."""
+    if cache is None and client is not None:
+        cache = runtime.warm_store(fn.plan)
     try:
         result = await fn.invoke(
-            data, headers=headers, timeout=timeout, request_id=request_id, client=client
+            data,
+            headers=headers,
+            timeout=timeout,
+            request_id=request_id,
+            client=client,
+            cache=cache,
         )
     except SffError as exc:
         return error_response(exc, request_id)

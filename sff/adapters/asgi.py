@@ -29,6 +29,7 @@ from sff.errors import SffError
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import SafeStore
     from sff.function import Function
 
 Scope = MutableMapping[str, Any]
@@ -74,6 +75,7 @@ class App:
             seen.add(str(route))
         self.resident = resident
         self.client: httpx.AsyncClient | None = None
+        self.store: SafeStore | None = None  # resident: opened by the first function needing it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -92,8 +94,23 @@ class App:
 
     async def shutdown(self) -> None:
         client, self.client = self.client, None
+        store, self.store = self.store, None
         if client is not None:
             await client.aclose()
+        if store is not None:
+            await store.close()
+
+    def cache_for(self, fn: Function) -> SafeStore | None:
+        """Resident: one store for the app's life; otherwise each invocation opens its own."""
+        from sff.fallback import cache_url, needs_store
+
+        if not self.resident or not needs_store(fn.plan):
+            return None
+        if self.store is None:
+            from sff.cache import open_store
+
+            self.store = open_store(cache_url())
+        return self.store
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -131,7 +148,9 @@ class App:
             return response
         if self.resident and self.client is None:
             await self.startup()  # a server that skipped lifespan
-        return await serve(route.fn, request, settings, client=self.client)
+        return await serve(
+            route.fn, request, settings, client=self.client, cache=self.cache_for(route.fn)
+        )
 
     def find(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         matched = [(r, p) for r in self.routes if (p := r.match(path)) is not None]

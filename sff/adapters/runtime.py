@@ -4,8 +4,9 @@
 client, and both are closed when it answers; nothing survives into the next one.
 
 *Resident* (opt-in: ``SFF_RESIDENT=1``, `sff.adapters.resident`, or Function Compute's
-initializer hook): one event loop in a background thread and one pooled HTTP client stay
-warm across invocations, so connections (and TLS sessions) are reused until `stop`.
+initializer hook): one event loop in a background thread, one pooled HTTP client and the
+opened fallback-cache store stay warm across invocations, so connections (and TLS
+sessions, and the store's connection) are reused until `stop`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from sff.adapters import _settings
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import SafeStore
+    from sff.plan import Plan
+
 T = TypeVar("T")
 Work = Callable[["httpx.AsyncClient | None"], Coroutine[Any, Any, T]]
 
@@ -34,6 +38,7 @@ class Resident:
         self.thread.daemon = True
         self.thread.start()
         self.client: httpx.AsyncClient = self.submit(open_client)
+        self.store: SafeStore | None = None  # opened by the first function that needs one
 
     def submit(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run_coroutine_threadsafe(work(), self.loop).result()
@@ -41,9 +46,23 @@ class Resident:
     def call(self, work: Work[T]) -> T:
         return self.submit(lambda: work(self.client))
 
+    def cache_for(self, plan: Plan) -> SafeStore | None:
+        """The warm store, for a plan with a cache fallback or a circuit breaker."""
+        from sff.fallback import cache_url, needs_store
+
+        if not needs_store(plan):
+            return None
+        if self.store is None:
+            from sff.cache import open_store
+
+            self.store = open_store(cache_url())
+        return self.store
+
     def close(self) -> None:
         try:
             self.submit(self.client.aclose)
+            if self.store is not None:
+                self.submit(self.store.close)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join()
@@ -85,6 +104,12 @@ def stop() -> None:
 
 def active() -> Resident | None:
     return _resident
+
+
+def warm_store(plan: Plan) -> SafeStore | None:
+    """The resident store when running resident, else None (the invocation opens its own)."""
+    current = _resident if _settings.current().resident else None
+    return current.cache_for(plan) if current is not None else None
 
 
 def run(work: Work[T]) -> T:
