@@ -100,7 +100,8 @@ class HttpFetcher:
         self._client = client
         self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
         self._request_id = request_id
-        self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+        # identical GETs in flight: the shared work, and the meta of the source sending it
+        self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
         self._bases: dict[Backend, str] = {}
         self._max_connections = max(
             (
@@ -121,6 +122,11 @@ class HttpFetcher:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # A shared GET whose every waiter was cancelled (deadline) must not outlive us.
+        unfinished = [work for work, _ in self._inflight.values() if not work.done()]
+        for work in unfinished:
+            work.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
         if self._own_client and self._client is not None:
             await self._client.aclose()
 
@@ -147,13 +153,30 @@ class HttpFetcher:
         if source.method in ("GET", "HEAD"):
             key = (source.method, str(request.url), tuple(sorted(request.headers.multi_items())))
             if key in self._inflight:
-                return await asyncio.shield(self._inflight[key])
+                return await self._shared(key, src)
         work = asyncio.ensure_future(
             self._send(node.name, source, request, src, deadline, timeout, remember)
         )
-        if key is not None:
-            self._inflight[key] = work
-        return await asyncio.shield(work) if key is not None else await work
+        if key is None:
+            return await work
+        # Retrieved here so a failure no waiter is left to see is not logged as lost.
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._inflight[key] = (work, src)
+        return await asyncio.shield(work)
+
+    async def _shared(self, key: tuple[Any, ...], src: SourceMeta) -> Any:
+        """Wait for an identical GET another source is sending: no request of our own
+        (attempts stays 0), its status in our meta."""
+        work, origin = self._inflight[key]
+        try:
+            return await asyncio.shield(work)
+        except SourceError as exc:  # the failure is ours too: name this source in it
+            excerpt = exc.detail.get("excerpt")
+            raise SourceError(
+                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+            ) from None
+        finally:
+            src.status = origin.status
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""

@@ -228,8 +228,33 @@ async def test_identical_gets_in_one_invocation_are_sent_once(mock: respx.MockRo
         sources={"a": api.get("/users/{input.id}"), "b": api.get("/users/1")},
         shape={"a": "a.id", "b": "b.id"},
     )
-    assert (await fn.invoke({"id": 1})).data == {"a": 1, "b": 1}
+    result = await fn.invoke({"id": 1})
+    assert result.data == {"a": 1, "b": 1}
     assert route.call_count == 1
+    sent, shared = sorted(result.meta.sources.values(), key=lambda s: -s.attempts)
+    assert (sent.attempts, shared.attempts) == (1, 0)  # meta says which source sent it
+    assert sent.status == shared.status == 200
+
+
+async def test_a_shared_get_cut_off_by_the_deadline_does_not_outlive_the_invocation(
+    mock: respx.MockRouter,
+) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(1)
+        return httpx.Response(500)
+
+    mock.get(f"{BASE}/users/1").mock(side_effect=slow)
+    fn = Function(
+        "late",
+        sources={
+            "a": api.get("/users/1", fallback=Fallback.omit()),
+            "b": api.get("/users/1", fallback=Fallback.omit()),
+        },
+        timeout=0.15,
+    )
+    result = await fn.invoke({})
+    assert result.meta.degraded == ["a", "b"]
+    assert asyncio.all_tasks() == {asyncio.current_task()}  # no request left running
 
 
 async def test_repeated_each_items_are_fetched_once(mock: respx.MockRouter) -> None:
@@ -786,3 +811,21 @@ def test_a_failed_source_reports_the_upstream_status_in_meta() -> None:
     result = fn.run({})
     assert result.meta.sources["gone"].status == 404
     assert result.meta.sources["gone"].outcome == "degraded"
+
+
+async def test_a_shared_get_that_fails_names_each_source_that_waited_for_it(
+    mock: respx.MockRouter,
+) -> None:
+    mock.get(f"{BASE}/users/1").respond(500, json={"error": "boom"})
+    fn = Function(
+        "both",
+        sources={
+            "a": api.get("/users/1", fallback=Fallback.omit(), retry=Retry.none()),
+            "b": api.get("/users/1", fallback=Fallback.omit(), retry=Retry.none()),
+        },
+    )
+    result = await fn.invoke({})
+    errors = {name: src.error or "" for name, src in result.meta.sources.items()}
+    assert errors["a"].startswith("source 'a' failed") and "HTTP 500" in errors["a"]
+    assert errors["b"].startswith("source 'b' failed") and "HTTP 500" in errors["b"]
+    assert result.meta.sources["b"].status == 500
