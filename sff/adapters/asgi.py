@@ -14,7 +14,6 @@ request its own client, as on a use-and-destroy FaaS instance.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -25,6 +24,7 @@ from sff.adapters._errors import MethodNotAllowed, NotFound
 from sff.adapters._http import HttpRequest, HttpResponse, header_map, too_large
 from sff.adapters._serve import error_response, log, serve
 from sff.errors import SffError
+from sff.routes import compile_route
 
 if TYPE_CHECKING:
     import httpx
@@ -36,7 +36,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class Route:
@@ -51,16 +50,6 @@ class Route:
 
     def __str__(self) -> str:
         return f"{self.method} {self.fn.route}"
-
-
-def compile_route(route: str) -> re.Pattern[str]:
-    parts, last = [], 0
-    for param in PARAM.finditer(route):
-        parts.append(re.escape(route[last : param.start()]))
-        parts.append(f"(?P<{param.group(1)}>[^/]+)")
-        last = param.end()
-    parts.append(re.escape(route[last:]))
-    return re.compile("".join(parts) + "/?")
 
 
 class App:

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sff.routes import compile_route
 from sff.serve.instance import Spec
-
-PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class CatalogError(Exception):
@@ -88,14 +87,3 @@ def build(root: str, data: dict[str, Any]) -> Catalog:
         route = "/" + error["module"].rsplit(".", 1)[-1]
         catalog.broken.append(Broken(error["module"], where, error["error"], route))
     return catalog
-
-
-def compile_route(route: str) -> re.Pattern[str]:
-    """``/todos/{todo_id}`` → a pattern whose named groups join the input."""
-    parts, last = [], 0
-    for param in PARAM.finditer(route):
-        parts.append(re.escape(route[last : param.start()]))
-        parts.append(f"(?P<{param.group(1)}>[^/]+)")
-        last = param.end()
-    parts.append(re.escape(route[last:]))
-    return re.compile("".join(parts) + "/?")
