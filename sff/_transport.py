@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -60,9 +60,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"plain http only: {request.url.scheme}://")
         origin = (request.url.host, request.url.port or 80)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        gate = self._gates.get(origin)
-        if gate is None:
-            gate = self._gates[origin] = asyncio.Semaphore(self._max)
+        gate = self.gate(origin)
         try:
             async with asyncio.timeout(timeouts.get("pool")):
                 await gate.acquire()
@@ -70,7 +68,10 @@ class StreamTransport(httpx.AsyncBaseTransport):
             raise httpx.PoolTimeout("no connection free in time", request=request) from None
         try:
             payload = await _serialize(request)
-            conn, status, headers, framing = await self._exchange(origin, request, payload)
+            close = request.headers.get("connection", "").lower() == "close"
+            conn, status, headers, framing = await self.exchange(
+                origin, request.method, close, payload, timeouts, request
+            )
         except BaseException:
             gate.release()
             raise
@@ -79,20 +80,37 @@ class StreamTransport(httpx.AsyncBaseTransport):
             status, headers=headers, stream=body, extensions={"http_version": b"HTTP/1.1"}
         )
 
-    async def _exchange(
-        self, origin: Origin, request: httpx.Request, payload: bytes
+    def gate(self, origin: Origin) -> asyncio.Semaphore:
+        """The cap on connections to ``origin``: held from sending until the body is read."""
+        gate = self._gates.get(origin)
+        if gate is None:
+            gate = self._gates[origin] = asyncio.Semaphore(self._max)
+        return gate
+
+    async def exchange(
+        self,
+        origin: Origin,
+        method: str,
+        close: bool,
+        payload: bytes,
+        timeouts: Mapping[str, float | None],
+        request: httpx.Request | None = None,
     ) -> tuple[Connection, int, list[tuple[bytes, bytes]], Framing]:
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        """Sends ``payload`` (a whole HTTP/1.1 request) and reads the response head.
+
+        Also the entry point of `sff._lean`, which has no httpx.Request: ``request`` only
+        decorates the httpx exceptions raised here.
+        """
         conn = self._reuse(origin)
         fresh = conn is None
         while True:
             if conn is None:
                 conn = await _connect(origin, request, timeouts.get("connect"))
             try:
-                return conn, *await _send(conn, request, payload, timeouts)
+                return conn, *await _send(conn, method, close, payload, timeouts, request)
             except _Stale:  # closed before answering: a reused one was closed while idle
                 conn.close()
-                if fresh or request.method not in _IDEMPOTENT:
+                if fresh or method not in _IDEMPOTENT:
                     raise httpx.RemoteProtocolError(
                         "server disconnected without sending a response", request=request
                     ) from None
@@ -148,7 +166,9 @@ class _Stale(Exception):
 Framing = tuple[str, int, bool]  # (kind: fixed | chunked | eof, length, keep-alive)
 
 
-async def _connect(origin: Origin, request: httpx.Request, timeout: float | None) -> Connection:
+async def _connect(
+    origin: Origin, request: httpx.Request | None, timeout: float | None
+) -> Connection:
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(*origin, limit=_HEAD_LIMIT)
@@ -171,7 +191,12 @@ async def _serialize(request: httpx.Request) -> bytes:
 
 
 async def _send(
-    conn: Connection, request: httpx.Request, payload: bytes, timeouts: dict[str, float | None]
+    conn: Connection,
+    method: str,
+    close: bool,
+    payload: bytes,
+    timeouts: Mapping[str, float | None],
+    request: httpx.Request | None,
 ) -> tuple[int, list[tuple[bytes, bytes]], Framing]:
     try:
         async with asyncio.timeout(timeouts.get("write")):
@@ -206,11 +231,11 @@ async def _send(
         first = False
         status, version, headers = _parse_head(head, request)
         if not 100 <= status < 200:
-            return status, headers, _framing(request, status, version, headers)
+            return status, headers, _framing(method, close, status, version, headers, request)
 
 
 def _parse_head(
-    head: bytes, request: httpx.Request
+    head: bytes, request: httpx.Request | None
 ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     lines = head[:-4].split(b"\r\n")
     version, _, rest = lines[0].partition(b" ")
@@ -227,7 +252,12 @@ def _parse_head(
 
 
 def _framing(
-    request: httpx.Request, status: int, version: bytes, headers: list[tuple[bytes, bytes]]
+    method: str,
+    close: bool,
+    status: int,
+    version: bytes,
+    headers: list[tuple[bytes, bytes]],
+    request: httpx.Request | None,
 ) -> Framing:
     fields: dict[bytes, bytes] = {}
     for name, value in headers:
@@ -235,8 +265,8 @@ def _framing(
         fields[key] = fields[key] + b"," + value if key in fields else value
     tokens = {t.strip().lower() for t in fields.get(b"connection", b"").split(b",")}
     keep = b"close" not in tokens and (version == b"HTTP/1.1" or b"keep-alive" in tokens)
-    keep = keep and request.headers.get("connection", "").lower() != "close"
-    if request.method == "HEAD" or status in (204, 304):
+    keep = keep and not close
+    if method == "HEAD" or status in (204, 304):
         return "fixed", 0, keep
     if b"chunked" in fields.get(b"transfer-encoding", b"").lower():
         return "chunked", 0, keep
@@ -259,7 +289,7 @@ class Body(httpx.AsyncByteStream):
         gate: asyncio.Semaphore,
         framing: Framing,
         read_timeout: float | None,
-        request: httpx.Request,
+        request: httpx.Request | None,
     ) -> None:
         self._transport, self._origin, self._conn, self._gate = transport, origin, conn, gate
         self._kind, self._length, self._keep = framing

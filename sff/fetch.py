@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from sff._httpx import httpx
-from sff._transport import StreamTransport
+from sff._lean import LeanRequest, LeanSender, Prefix, header, prefix
+from sff._transport import StreamTransport, _httpcore_patched
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.expr import Expr
@@ -25,6 +26,9 @@ from sff.result import SourceMeta
 from sff.spec import Backend, Fallback, HttpSource
 
 EXCERPT_CHARS = 200
+# method, base URL, path, query, headers, body: a source's request before it is built
+Parts = tuple[str, str, str, list[tuple[str, str]], dict[str, str], bytes | None]
+Request = httpx.Request | LeanRequest
 
 
 class LazyTLSTransport(httpx.AsyncBaseTransport):
@@ -103,6 +107,8 @@ class HttpFetcher:
         # identical GETs in flight: the shared work, and the meta of the source sending it
         self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
         self._bases: dict[Backend, str] = {}
+        self._prefixes: dict[Backend, Prefix | None] = {}
+        self._lean_sender: LeanSender | bool | None = False  # False: not decided yet
         self._max_connections = max(
             (
                 n.source.backend.max_connections
@@ -140,9 +146,15 @@ class HttpFetcher:
     ) -> Any:
         source = node.source
         assert isinstance(source, HttpSource)
-        request = self.build(node, source, context)
+        parts = self._parts(node, source, context)
+        request: Request | None = self._lean(node.name, source.backend, parts)
+        if request is None:
+            request = self._request(node.name, parts)
         step = cache_step(node)
-        stored = self._cache_key(node, request) if step is not None else None
+        stored = None
+        if step is not None:  # the key is always made from the httpx request: one format
+            built = request if isinstance(request, httpx.Request) else None
+            stored = self._cache_key(node, built or self._request(node.name, parts))
         if stored is not None and step is not None and step.fresh is not None:
             hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
             if hit:
@@ -151,7 +163,7 @@ class HttpFetcher:
         remember = (stored, step) if stored is not None and step is not None else None
         key = None
         if source.method in ("GET", "HEAD"):
-            key = (source.method, str(request.url), tuple(sorted(request.headers.multi_items())))
+            key = (source.method, *dedup_key(request))
             if key in self._inflight:
                 return await self._shared(key, src)
         work = asyncio.ensure_future(
@@ -188,7 +200,7 @@ class HttpFetcher:
         return None if self.cache is None else self.cache.http_key(node, request)
 
     async def _fresh(
-        self, name: str, request: httpx.Request, key: str, fresh: float, deadline: Deadline
+        self, name: str, request: Request, key: str, fresh: float, deadline: Deadline
     ) -> tuple[bool, Any]:
         assert self.cache is not None
         entry = await self.cache.read(key, deadline.remaining())
@@ -200,7 +212,7 @@ class HttpFetcher:
         self,
         name: str,
         source: HttpSource,
-        request: httpx.Request,
+        request: Request,
         src: SourceMeta,
         deadline: Deadline,
         timeout: float | None,
@@ -215,9 +227,11 @@ class HttpFetcher:
             src.attempts += 1
 
         async def attempt(time_left: float) -> Any:
-            status, body = await self._send_once(
-                name, backend, request, min(per_attempt, time_left), statuses
-            )
+            seconds = min(per_attempt, time_left)
+            if isinstance(request, LeanRequest):
+                status, body = await self._send_lean(name, backend, request, seconds, statuses)
+            else:
+                status, body = await self._send_once(name, backend, request, seconds, statuses)
             src.status = status
             value = parse_json(name, request, status, body)
             if remember is not None and self.cache is not None:
@@ -271,21 +285,66 @@ class HttpFetcher:
             raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:  # e.g. a body that does not decode: not worth a retry
             raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
-        status = response.status_code
-        if 200 <= status < 300:
-            return status, body
-        excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
-        if status in retry_statuses:
-            raise Retryable(
-                name,
-                f"{where}: HTTP {status}",
-                status=status,
-                excerpt=excerpt,
-                retry_after=response.headers.get("retry-after"),
-            )
-        raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
+        retry_after = response.headers.get("retry-after")
+        return judge(name, request, response.status_code, body, retry_after, retry_statuses)
+
+    async def _send_lean(
+        self,
+        name: str,
+        backend: Backend,
+        request: LeanRequest,
+        seconds: float,
+        retry_statuses: frozenset[int],
+    ) -> tuple[int, bytes]:
+        """`_send_once` for a lean request: the same timeouts, caps and error mapping."""
+        if seconds <= 0:
+            raise SourceError(name, f"{describe(request)}: no time left before the deadline")
+        sender = self._lean_sender
+        assert isinstance(sender, LeanSender)
+        try:
+            async with asyncio.timeout(seconds):
+                status, headers, body = await sender.send(name, request, backend.max_response_bytes)
+        except (TimeoutError, httpx.TimeoutException):
+            where = describe(request)
+            raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
+        except httpx.TransportError as exc:
+            where = describe(request)
+            raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
+        retry_after = header(headers, b"retry-after")
+        return judge(name, request, status, body, retry_after, retry_statuses)
+
+    def _lean(self, name: str, backend: Backend, parts: Parts) -> LeanRequest | None:
+        """The request as a lean one, when nothing needs httpx's own machinery for it."""
+        if backend.follow_redirects or _httpcore_patched():
+            return None  # redirects: httpx follows them; patched: mocks and tracers see all
+        sender = self._lean_sender
+        if sender is False:
+            sender = self._lean_sender = lean_sender(self.client)
+        if not isinstance(sender, LeanSender) or self.client.is_closed:
+            return None  # a closed client: httpx says so
+        method, base_url, path, query, headers, content = parts
+        if backend not in self._prefixes:
+            self._prefixes[backend] = prefix(base_url)
+        base = self._prefixes[backend]
+        if base is None:
+            return None
+        return sender.render(base, method, path, query, headers, content)
 
     def build(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> httpx.Request:
+        return self._request(node.name, self._parts(node, source, context))
+
+    def _request(self, name: str, parts: Parts) -> httpx.Request:
+        method, base, path, query, headers, content = parts
+        try:
+            # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
+            return self.client.build_request(
+                method, base + path, params=tuple(query), headers=headers, content=content
+            )
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise SourceError(name, str(exc)) from None
+
+    def _parts(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> Parts:
+        """The parts of the source's request in ``context``; httpx or `_lean` builds it."""
         assert node.request is not None
         try:
             path = node.request.path.render(context, encode_segment)
@@ -299,13 +358,10 @@ class HttpFetcher:
             if body is not None:
                 content = json.dumps(body, separators=(",", ":")).encode()
                 headers["content-type"] = "application/json"
-            url = self.base_url(node.name, source.backend) + path
-            # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
-            return self.client.build_request(
-                source.method, url, params=query, headers=headers, content=content
-            )
-        except (ValueError, httpx.InvalidURL) as exc:
+            base = self.base_url(node.name, source.backend)
+        except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
+        return source.method, base, path, query, headers, content
 
     def base_url(self, name: str, backend: Backend) -> str:
         if backend not in self._bases:
@@ -355,9 +411,9 @@ def scalar_text(value: Any, what: str) -> str:
     raise ValueError(f"{what} must be a string or number, got {type(value).__name__}")
 
 
-def query_params(rendered: Mapping[str, Any]) -> list[tuple[str, str | int | float | bool | None]]:
+def query_params(rendered: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Null values are left out; arrays repeat the key."""
-    params: list[tuple[str, str | int | float | bool | None]] = []
+    params: list[tuple[str, str]] = []
     for key, value in rendered.items():
         for one in value if isinstance(value, list) else [value]:
             if one is not None:
@@ -378,10 +434,63 @@ async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(name: str, request: httpx.Request, status: int, body: bytes) -> Any:
+def lean_sender(client: httpx.AsyncClient) -> LeanSender | None:
+    """A lean sender for ``client``, or None when the client adds anything to a request
+    that the lean path does not: auth, event hooks, default params, a base URL, proxies or
+    other mounts for http://, a transport other than ours. Checked once per invocation."""
+    transport = getattr(client, "_transport", None)
+    mounts = getattr(client, "_mounts", None)
+    if not (isinstance(client, Client) and isinstance(transport, StreamTransport)):
+        return None
+    if client.auth is not None or client.params or str(client.base_url) or mounts is None:
+        return None
+    if any(client.event_hooks.values()):
+        return None
+    if any(not getattr(p, "pattern", "").startswith("https://") for p in mounts):
+        return None
+    return LeanSender(transport, client.headers)
+
+
+def dedup_key(request: Request) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if isinstance(request, LeanRequest):
+        return request.url, request.headers_key
+    return str(request.url), tuple(sorted(request.headers.multi_items()))
+
+
+def describe(request: Request) -> str:
+    """Method and path, for messages: never the query, which may hold keys."""
+    path = request.path if isinstance(request, LeanRequest) else request.url.path
+    return f"{request.method} {path}"
+
+
+def judge(
+    name: str,
+    request: Request,
+    status: int,
+    body: bytes,
+    retry_after: str | None,
+    retry_statuses: frozenset[int],
+) -> tuple[int, bytes]:
+    """A 2xx answer's status and body; any other status is the source's failure."""
+    if 200 <= status < 300:
+        return status, body
+    where = describe(request)
+    excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
+    if status in retry_statuses:
+        raise Retryable(
+            name,
+            f"{where}: HTTP {status}",
+            status=status,
+            excerpt=excerpt,
+            retry_after=retry_after,
+        )
+    raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
+
+
+def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
     if status == 204 or request.method == "HEAD":
         return None
-    where = f"{request.method} {request.url.path}"
+    where = describe(request)
     if not body.strip():
         raise SourceError(
             name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
