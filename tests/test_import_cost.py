@@ -62,3 +62,20 @@ def test_invoking_the_handler_loads_no_tooling() -> None:
     )
     assert {"sff.run", "httpx"} <= loaded
     assert loaded & set(TOOLING) == set()
+
+
+def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> None:
+    # A real loopback backend answers every source: nothing fails, so nothing retries,
+    # and a plain-http backend needs neither httpcore nor tenacity.
+    loaded = modules_after(
+        "import os\n"
+        "from demo.backend import serve_in_thread\n"
+        "with serve_in_thread() as url:\n"
+        "    os.environ['SFF_SCENARIO_USERS_API'] = url\n"
+        "    os.environ['SFF_SCENARIO_TODOS_API'] = url\n"
+        "    import tests.scenarios.example_like as m\n"
+        "    answer = m.handler({'user_id': 1}, None)\n"
+        "    assert answer['statusCode'] == 200, answer\n"
+    )
+    assert {"sff.run", "sff.fetch", "sff._lean"} <= loaded
+    assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
