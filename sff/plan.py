@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sff.errors import PlanError
@@ -72,6 +73,12 @@ class Plan:
         return max(cost.values(), default=(0.0, []))[1]
 
     def describe(self) -> dict[str, Any]:
+        """Edges, stages and critical path; computed once, since every invocation's meta
+        carries it (treat the dict as read-only)."""
+        return self._description
+
+    @cached_property
+    def _description(self) -> dict[str, Any]:
         return {
             "sources": {n: sorted(self.nodes[n].deps) for n in self.order},
             "stages": self.stages(),
