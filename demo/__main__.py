@@ -23,9 +23,9 @@ from typing import Any
 
 from demo.backend import serve_in_thread
 from sff import SffError
-from sff.cli import render_waterfall
 from sff.function import Function
 from sff.project import load_project
+from sff.waterfall import render_waterfall
 
 ROOT = Path(__file__).resolve().parents[1]
 
