@@ -6,13 +6,8 @@ source may name another Function, whose backends count too.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-import sys
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sff.function import Function
@@ -52,31 +47,12 @@ def functions_in(namespace: dict[str, Any]) -> list[Function]:
     return [value for value in namespace.values() if isinstance(value, Function)]
 
 
-def project_package(root: Path) -> str:
-    """The functions package named by ``[tool.sff] functions`` in pyproject.toml."""
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        with pyproject.open("rb") as f:
-            settings = tomllib.load(f).get("tool", {}).get("sff", {})
-        return str(settings.get("functions", "functions"))
-    return "functions"
+def load_functions(root: Path | None = None) -> dict[str, Function]:
+    """The project's Functions by name, found as `sff list` finds them; a module that does
+    not import is raised, since a test run cannot go on without it."""
+    from sff.project import load_project
 
-
-def load_functions(root: Path | None = None, package: str | None = None) -> dict[str, Function]:
-    """Import the project's functions package and every module in it; Functions by name."""
-    root = (root or Path.cwd()).resolve()
-    package = package or project_package(root)
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    found: dict[str, Function] = {}
-    for module in _modules(importlib.import_module(package)):
-        for fn in functions_in(vars(module)):
-            found.setdefault(fn.name, fn)
-    return found
-
-
-def _modules(package: ModuleType) -> list[ModuleType]:
-    modules = [package]
-    for info in pkgutil.walk_packages(getattr(package, "__path__", []), package.__name__ + "."):
-        modules.append(importlib.import_module(info.name))
-    return modules
+    project = load_project(root)
+    if project.errors:
+        raise project.errors[0].error
+    return {found.name: found.function for found in project.functions}
