@@ -50,7 +50,7 @@ class Broken:
 class Catalog:
     routes: list[Route] = field(default_factory=list)
     broken: list[Broken] = field(default_factory=list)
-    components: dict[str, Any] = field(default_factory=dict)
+    openapi: dict[str, Any] = field(default_factory=dict)
 
     def find(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         return [(r, params) for r in self.routes if (params := r.match(path)) is not None]
@@ -77,7 +77,7 @@ async def load_catalog(root: Path) -> Catalog:
 
 
 def build(root: str, data: dict[str, Any]) -> Catalog:
-    catalog = Catalog(components=data["components"])
+    catalog = Catalog(openapi=data["openapi"])
     for info in data["functions"]:
         spec = Spec(info["name"], root, info["module"], info["attribute"], info["timeout"])
         pattern = compile_route(info["route"])

@@ -1,19 +1,24 @@
 """What the gateway knows of a project, computed in a child process so the gateway never
 imports user code (and ``--reload`` only has to ask again).
 
-Routes and methods come from each Function; the input and contract models become JSON
-Schemas whose definitions share one ``components`` map, ready for the OpenAPI document.
+Routes and methods come from each Function, and the OpenAPI document from `sff.openapi`
+(with the 503 a busy local platform may answer).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+if TYPE_CHECKING:
+    from sff.function import Function
 
-REF = "#/components/schemas/{model}"
+ANSWERS = {
+    "400": "the input does not fit the input model (names the field)",
+    "502": "a required backend failed, the data broke the contract, or the instance crashed",
+    "503": "every instance is busy (see Retry-After)",
+    "504": "the invocation ran out of time",
+}
 
 
 def describe(root: str) -> dict[str, Any]:
@@ -22,13 +27,7 @@ def describe(root: str) -> dict[str, Any]:
     try:
         project = load_project(Path(root))
     except ProjectError as exc:
-        return {"fatal": str(exc), "functions": [], "errors": [], "components": {}}
-    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
-    for found in project.functions:
-        fn = found.function
-        models += [(fn.input, "validation")] if fn.input else []
-        models += [(fn.contract, "serialization")] if fn.contract else []
-    refs, components = models_json_schema(models, ref_template=REF) if models else ({}, {})
+        return {"fatal": str(exc), "functions": [], "errors": [], "openapi": {}}
     functions = []
     for found in project.functions:
         fn = found.function
@@ -41,8 +40,6 @@ def describe(root: str) -> dict[str, Any]:
                 "method": fn.method,
                 "description": fn.description,
                 "timeout": fn.timeout,
-                "input": refs.get((fn.input, "validation")) if fn.input else None,
-                "contract": refs.get((fn.contract, "serialization")) if fn.contract else None,
                 "file": project.relative(found.file),
             }
         )
@@ -59,5 +56,11 @@ def describe(root: str) -> dict[str, Any]:
         "root": str(project.root),
         "functions": functions,
         "errors": errors,
-        "components": components.get("$defs", {}),
+        "openapi": openapi([f.function for f in project.functions]),
     }
+
+
+def openapi(functions: list[Function]) -> dict[str, Any]:
+    from sff.openapi import document
+
+    return document(functions, version="local", errors=ANSWERS)

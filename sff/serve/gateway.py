@@ -13,7 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from sff.serve import openapi, page
+from sff.serve import page
 from sff.serve.catalog import Catalog, Route
 from sff.serve.http import Request, Response, error_response, json_response
 from sff.serve.instance import Crashed, Hung, InitFailed
@@ -57,7 +57,7 @@ class Gateway:
         if request.method != "GET":
             return error_response(405, "method_not_allowed", "platform endpoints answer GET")
         if request.path == "/openapi.json":
-            return json_response(200, openapi.document(self.catalog))
+            return json_response(200, self.catalog.openapi)
         if request.path == "/_sff/stats":
             return json_response(200, self.stats.summary())
         if request.path == "/_sff/invocations":

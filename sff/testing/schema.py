@@ -8,33 +8,12 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from sff.function import Function
 from sff.testing.typescript import declarations, type_name
 
 Format = Literal["json-schema", "typescript", "openapi"]
 FORMATS: tuple[Format, ...] = ("json-schema", "typescript", "openapi")
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "request_id": {"type": "string"},
-            },
-            "required": ["code", "message"],
-        }
-    },
-    "required": ["error"],
-}
-ERRORS = {
-    "400": "Invalid input: the message names the field",
-    "502": "A required backend failed, or its data does not fit the contract",
-    "504": "The function ran out of time",
-}
 
 
 def json_schema(functions: Iterable[Function]) -> dict[str, Any]:
@@ -73,76 +52,9 @@ def _pascal(name: str) -> str:
 def openapi(functions: Iterable[Function], *, title: str = "sff functions") -> dict[str, Any]:
     """OpenAPI 3.1: input as query parameters (GET) or a JSON body, the contract as 200,
     the error schema for 400, 502 and 504."""
-    fns = list(functions)
-    refs, schemas = _components(fns)
-    paths: dict[str, Any] = {}
-    for fn in fns:
-        operation = _operation(fn, refs, schemas)
-        paths.setdefault(fn.route, {})[fn.method.lower()] = operation
-    schemas["Error"] = ERROR_SCHEMA
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": "1"},
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }
+    from sff.openapi import document
 
-
-def _components(fns: list[Function]) -> tuple[dict[Any, Any], dict[str, Any]]:
-    wanted: list[tuple[type[BaseModel], Any]] = []
-    for fn in fns:
-        if fn.input is not None:
-            wanted.append((fn.input, "validation"))
-        if fn.contract is not None:
-            wanted.append((fn.contract, "serialization"))
-    if not wanted:
-        return {}, {}
-    refs, top = models_json_schema(
-        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}"
-    )
-    return dict(refs), dict(top.get("$defs", {}))
-
-
-def _operation(fn: Function, refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": fn.name}
-    if fn.description:
-        operation["summary"] = fn.description
-    params = _path_params(fn.route)
-    if fn.input is not None:
-        ref = refs[(fn.input, "validation")]
-        if fn.method in ("GET", "HEAD", "DELETE"):
-            params += _query_params(schemas[ref["$ref"].rsplit("/", 1)[-1]], fn.route)
-        else:
-            body = {"application/json": {"schema": ref}}
-            operation["requestBody"] = {"required": True, "content": body}
-    if params:
-        operation["parameters"] = params
-    output = refs[(fn.contract, "serialization")] if fn.contract is not None else {}
-    responses: dict[str, Any] = {
-        "200": {"description": "The contract", "content": {"application/json": {"schema": output}}}
-    }
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for status, text in ERRORS.items():
-        responses[status] = {"description": text, "content": error}
-    operation["responses"] = responses
-    return operation
-
-
-def _path_params(route: str) -> list[dict[str, Any]]:
-    return [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"\{([^{}]+)\}", route)
-    ]
-
-
-def _query_params(schema: dict[str, Any], route: str) -> list[dict[str, Any]]:
-    in_path = set(re.findall(r"\{([^{}]+)\}", route))
-    required = set(schema.get("required", []))
-    return [
-        {"name": name, "in": "query", "required": name in required, "schema": prop}
-        for name, prop in schema.get("properties", {}).items()
-        if name not in in_path
-    ]
+    return document(functions, title=title)
 
 
 def export(functions: Iterable[Function], fmt: Format) -> str:
