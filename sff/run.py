@@ -170,6 +170,8 @@ class Invocation:
             if src.outcome == "pending":
                 src.outcome = "ok"
             self.context[node.name] = value
+        except InputError:  # a value from the caller that cannot be sent: no fallback hides it
+            raise
         except SffError as exc:  # a failed call, or an expression that failed on this data
             self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
@@ -194,6 +196,8 @@ class Invocation:
             try:
                 async with gate:
                     return await self.fetch_one(node, context, src, timeout)
+            except InputError:
+                raise
             except SffError as exc:
                 try:
                     outcomes[index] = await self.rescue(node, context, chain, exc)

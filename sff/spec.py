@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
-
     from sff.function import Function
 
 Duration: TypeAlias = float | int | str
@@ -274,6 +273,9 @@ class Backend:
         object.__setattr__(self, "forward_headers", lower)
         object.__setattr__(self, "vary_headers", tuple(h.lower() for h in self.vary_headers))
         object.__setattr__(self, "timeout", seconds(self.timeout))
+        _check_fields(f"backend {self.name!r}", self.headers.items())
+        names = (*self.forward_headers, *self.vary_headers)
+        _check_fields(f"backend {self.name!r}", ((n, "") for n in names))
 
     @property
     def timeout_s(self) -> float:
@@ -296,6 +298,7 @@ class Backend:
     ) -> HttpSource:
         if not path.startswith("/"):
             raise DeclarationError(f"backend {self.name!r}: path must start with '/': {path!r}")
+        _check_fields(f"backend {self.name!r}", ((n, "") for n in headers or {}))
         return HttpSource(
             self,
             method.upper(),
@@ -324,3 +327,17 @@ class Backend:
 
     def delete(self, path: str, **kw: Any) -> HttpSource:
         return self.request("DELETE", path, **kw)
+
+
+def _check_fields(where: str, pairs: Iterable[tuple[str, Any]]) -> None:
+    """A header sff would send must be one that can be sent: a bad one is refused here,
+    when declared, rather than on the wire (`sff.http.fields`, pure like this module)."""
+    from sff.http.fields import FieldError, check
+
+    for name, value in pairs:
+        if not isinstance(value, str):
+            raise DeclarationError(f"{where}: header {name!r} must be a string")
+        try:
+            check(name, value)
+        except FieldError as exc:
+            raise DeclarationError(f"{where}: {exc}") from None

@@ -731,14 +731,16 @@ async def test_post_sends_a_json_body(mock: respx.MockRouter) -> None:
     assert json.loads(request.content) == {"title": "milk", "tags": ["x"], "n": None}
 
 
-async def test_header_value_that_is_not_ascii_is_a_source_failure(
+async def test_header_value_that_is_not_ascii_is_a_400_naming_header_and_source(
     mock: respx.MockRouter,
 ) -> None:
-    mock.get(f"{BASE}/u").respond(json={})
+    route = mock.get(f"{BASE}/u").respond(json={})
     fn = Function("f", sources={"u": api.get("/u", headers={"x-name": "input.name"})})
     error = await failure(fn, {"name": "Zoë"})
-    assert isinstance(error, SourceError) and error.source == "u"
-    assert "header" in error.cause
+    assert error.code == "invalid_input" and error.status == 400
+    assert error.detail["source"] == "u" and error.detail["field"] == "header 'x-name'"
+    assert "not ASCII" in error.message
+    assert not route.called
 
 
 async def test_object_in_a_path_placeholder_is_a_source_failure() -> None:
@@ -781,13 +783,15 @@ async def test_function_without_sources_or_shape_answers_empty() -> None:
     assert result.status == 200
 
 
-async def test_forwarded_header_that_is_not_ascii_is_a_source_failure(
+async def test_forwarded_header_that_is_not_ascii_is_a_400_before_any_backend_is_called(
     mock: respx.MockRouter,
 ) -> None:
-    mock.get(f"{BASE}/me").respond(json={})
+    route = mock.get(f"{BASE}/me").respond(json={})
     fwd = Backend("fwd", default=BASE, forward_headers=("x-name",), retry=Retry.none())
     error = await failure(Function("f", sources={"me": fwd.get("/me")}), headers={"x-name": "Zoë"})
-    assert isinstance(error, SourceError) and error.source == "me"
+    assert error.code == "invalid_input" and error.detail["source"] == "me"
+    assert error.detail["field"] == "header 'x-name'"
+    assert not route.called
 
 
 async def test_backend_env_url_that_is_not_http_names_the_env_var(

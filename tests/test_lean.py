@@ -407,20 +407,35 @@ def test_the_lean_prefix_is_what_httpx_makes_of_the_base_url() -> None:
     )
 
 
-async def test_only_codings_the_lean_path_decodes_are_asked_for(lean_sends: list[str]) -> None:
-    raw, server = await serve(lambda request, n: reply())
+async def test_every_coding_httpx_asks_for_is_asked_for_and_decoded(
+    lean_sends: list[str],
+) -> None:
+    import brotli
+    import zstandard
+
+    coded = {
+        b"/br": (brotli.compress(b'{"c":"br"}'), "br"),
+        b"/zstd": (zstandard.ZstdCompressor().compress(b'{"c":"zstd"}'), "zstd"),
+        b"/gz": (gzip.compress(b'{"c":"gzip"}'), "gzip"),
+    }
+
+    def answer(request: bytes, n: int) -> bytes:
+        body, coding = coded[request.split(b" ")[1]]
+        return reply(body, headers=(f"Content-Encoding: {coding}",))
+
+    raw, server = await serve(answer)
     api = Backend("api", default=raw.url)
     fn = Function(
-        "f", sources={"a": api.get("/a"), "b": api.get("/b", headers={"accept-encoding": "'br'"})}
+        "f",
+        sources={"br": api.get("/br"), "zstd": api.get("/zstd"), "gz": api.get("/gz")},
+        shape="[br.c, zstd.c, gz.c]",
     )
-    client = new_client()
-    client.headers["Accept-Encoding"] = "br, gzip;q=0.9, zstd, deflate"
-    async with server, client:
-        await fn.invoke(client=client)
-    sent = {r.split(b" ")[1]: r for r in raw.requests}
-    assert b"Accept-Encoding: gzip;q=0.9, deflate\r\n" in sent[b"/a"]
-    assert b"accept-encoding: br\r\n" in sent[b"/b"]  # asked by the source: sent by httpx
-    assert lean_sends == ["/a"]
+    async with server:
+        result = await fn.invoke()
+    assert result.data == ["br", "zstd", "gzip"]
+    for request in raw.requests:  # what httpx itself asks for, whatever is installed
+        assert b"Accept-Encoding: gzip, deflate, br, zstd\r\n" in request
+    assert sorted(lean_sends) == ["/br", "/gz", "/zstd"]
 
 
 async def test_a_base_url_httpx_refuses_fails_the_source_as_before() -> None:

@@ -42,6 +42,11 @@ class HttpFetcher:
         self._own_client = client is None
         self._client = client
         self._render = Renderer(incoming_headers, request_id)
+        self._render.preflight(
+            (n.name, n.source.backend)
+            for n in plan.nodes.values()
+            if isinstance(n.source, HttpSource)
+        )
         # identical GETs in flight: the shared work, and the meta of the source sending it
         self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
         self._prefixes: dict[Backend, Prefix | None] = {}

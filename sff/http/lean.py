@@ -17,28 +17,25 @@ and the request takes the httpx path, where it behaves (and fails) as before.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
-from sff.errors import SourceError
 from sff.http._httpx import httpx
-from sff.http.framing import Body, Origin
+from sff.http.decode import read
+from sff.http.fields import head
+from sff.http.message import Headers
 from sff.http.transport import StreamTransport
+from sff.http.wire import Body, Origin
 
 # httpx leaves these path characters as they are (its PATH_SAFE plus the unreserved set):
 # printable ASCII but space " # < > ? ` { }. A path of only these is sent unchanged.
 _PATH_SAFE = "".join(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>?`{}')
 _MAX_URL = 65536  # httpx refuses longer URLs
-_DECODERS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
-_CODINGS = frozenset({b"gzip", b"deflate", b"identity"})
-# A source setting one of these goes the httpx way: the lean send writes its own framing,
-# and decodes only the codings above (httpx may decode more, e.g. br with brotli installed).
+# A source setting one of these goes the httpx way: the lean send writes its own framing.
 _HTTPX_ONLY = frozenset({"content-length", "transfer-encoding", "connection", "accept-encoding"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-Headers = list[tuple[bytes, bytes]]
 
 
 class HasHeaders(Protocol):
@@ -92,12 +89,7 @@ class LeanSender:
     def __init__(self, transport: StreamTransport, defaults: HasHeaders) -> None:
         self._transport = transport
         # (lower-cased name, raw name, value): the client's headers, sent before the source's.
-        self._defaults: list[tuple[str, bytes, bytes]] = []
-        for name, value in defaults.raw:
-            lower = name.decode().lower()
-            if lower == "accept-encoding":
-                value = _decodable(value)
-            self._defaults.append((lower, name, value))
+        self._defaults = [(name.decode().lower(), name, value) for name, value in defaults.raw]
 
     def render(
         self,
@@ -118,23 +110,19 @@ class LeanSender:
         ours = {name.lower() for name in headers}
         if ours & _HTTPX_ONLY:
             return None
-        lines = [f"{method} {target} HTTP/1.1".encode()]
+        fields: Headers = []
         if "host" not in ours:
-            lines.append(b"Host: " + base.host)
+            fields.append((b"Host", base.host))
         if content is None and method in _BODY_METHODS:
-            lines.append(b"Content-Length: 0")
-        lines += [raw + b": " + value for lower, raw, value in self._defaults if lower not in ours]
+            fields.append((b"Content-Length", b"0"))
+        fields += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
         try:
-            for name, value in headers.items():
-                line = name.encode("ascii") + b": " + value.encode("ascii")
-                if b"\r" in line or b"\n" in line or b":" in line[: len(name)]:
-                    return None
-                lines.append(line)
+            fields += [(n.encode("ascii"), v.encode("ascii")) for n, v in headers.items()]
         except UnicodeEncodeError:
             return None  # httpx refuses it, with the message the caller expects
         if content is not None:
-            lines.append(b"Content-Length: %d" % len(content))
-        payload = b"\r\n".join(lines) + b"\r\n\r\n" + (content or b"")
+            fields.append((b"Content-Length", b"%d" % len(content)))
+        payload = head(method, target, fields) + (content or b"")  # checks every field
         key = tuple(sorted((name.lower(), value) for name, value in headers.items()))
         return LeanRequest(method, base.url + target, target, key, base.origin, payload)
 
@@ -148,86 +136,30 @@ class LeanSender:
         gate = transport.gate(origin)
         await gate.acquire()
         try:
-            conn, status, headers, framing = await transport.exchange(
+            conn, message = await transport.exchange(
                 origin, request.method, False, request.payload, {}
             )
         except BaseException:
             gate.release()
             raise
-        body = Body(transport, origin, conn, gate, framing, None, None)
+        body = Body(transport, origin, conn, gate, message, None, None)
+        headers = message.headers
         try:
-            return status, headers, await _read(name, request, body, headers, limit)
+            fields = {
+                "content-length": header(headers, b"content-length"),
+                "content-encoding": header(headers, b"content-encoding"),
+            }
+            where = f"{request.method} {request.path}"
+            data = await read(name, where, body, {k: v for k, v in fields.items() if v}, limit)
+            return message.status, headers, data
         finally:
             await body.aclose()  # after a full read: a no-op; otherwise the socket is dropped
-
-
-def _decodable(accept: bytes) -> bytes:
-    """The client's Accept-Encoding without the codings only httpx's extras decode."""
-    kept = [t.strip() for t in accept.split(b",") if t.split(b";")[0].strip().lower() in _CODINGS]
-    return b", ".join(kept) or b"identity"
 
 
 def header(headers: Headers, name: bytes) -> str | None:
     """All values of ``name`` joined as httpx's ``Headers.get`` does, or None."""
     values = [value for key, value in headers if key.lower() == name]
     return b", ".join(values).decode("latin-1") if values else None
-
-
-async def _read(name: str, request: LeanRequest, body: Body, headers: Headers, limit: int) -> bytes:
-    declared = header(headers, b"content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
-    decoders = _decoders(header(headers, b"content-encoding"))
-    chunks, size = [], 0
-    async for raw in body:
-        chunk = _decode(name, request, decoders, raw)
-        size += len(chunk)  # decoded, so a compressed bomb is capped too
-        if size > limit:
-            raise SourceError(name, f"response is over the {limit}-byte cap")
-        chunks.append(chunk)
-    if decoders:
-        chunks.append(_decode(name, request, decoders, b"", final=True))
-        if size + len(chunks[-1]) > limit:
-            raise SourceError(name, f"response is over the {limit}-byte cap")
-    return b"".join(chunks)
-
-
-class _Inflate:
-    """One content coding; 'deflate' may come with or without its zlib wrapper (as httpx)."""
-
-    def __init__(self, coding: str) -> None:
-        self.coding, self.first = coding, True
-        self.inner = zlib.decompressobj(_DECODERS[coding])
-
-    def feed(self, data: bytes) -> bytes:
-        first, self.first = self.first, False
-        try:
-            return self.inner.decompress(data)
-        except zlib.error:
-            if not (first and self.coding == "deflate"):
-                raise
-            self.inner = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self.inner.decompress(data)
-
-
-def _decoders(encoding: str | None) -> list[_Inflate]:
-    """Decoders for the codings applied, last applied first; unknown codings pass as httpx."""
-    codings = [c.strip().lower() for c in (encoding or "").split(",")]
-    return [_Inflate(c) for c in reversed(codings) if c in _DECODERS]
-
-
-def _decode(
-    name: str, request: LeanRequest, decoders: list[_Inflate], data: bytes, final: bool = False
-) -> bytes:
-    if not decoders:
-        return data
-    try:
-        for decoder in decoders:
-            data = decoder.feed(data) + (decoder.inner.flush() if final else b"")
-    except zlib.error as exc:  # as httpx's DecodingError: not worth a retry
-        where = f"{request.method} {request.path}"
-        raise SourceError(name, f"{where}: DecodingError: {exc}") from None
-    return data
 
 
 def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:

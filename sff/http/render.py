@@ -7,12 +7,15 @@ to the lean send (`sff.http.lean`), which build the same request from them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sff.errors import SourceError
+from sff.errors import InputError, SourceError
 from sff.expr import Expr
+from sff.http import fields
+from sff.http.fields import FieldError
 from sff.plan import Node
 from sff.spec import Backend, HttpSource
 
@@ -27,6 +30,19 @@ class Renderer:
         self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
         self._request_id = request_id
         self._bases: dict[Backend, str] = {}
+
+    def preflight(self, sources: Iterable[tuple[str, Backend]]) -> None:
+        """The request id and every forwarded header, checked before any source starts: a
+        caller's value that cannot be sent fails the invocation before a backend is called."""
+        for source, backend in sources:
+            try:
+                check("x-request-id", self._request_id)
+                for name in backend.forward_headers:
+                    if name in self._incoming:
+                        check(name, self._incoming[name])
+            except Unsendable as exc:
+                message = f"invalid input: source {source!r}: {exc}"
+                raise InputError(message, source=source, field=exc.field) from None
 
     def parts(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> Parts:
         """The parts of the source's request in ``context``; httpx or `sff.http.lean` builds it."""
@@ -44,6 +60,12 @@ class Renderer:
                 content = json.dumps(body, separators=(",", ":")).encode()
                 headers["content-type"] = "application/json"
             base = self.base_url(node.name, source.backend)
+            for name, value in headers.items():
+                check(name, value)
+        except Unsendable as exc:  # nothing is sent: the caller's value is the problem
+            raise InputError(
+                f"invalid input: source {node.name!r}: {exc}", source=node.name, field=exc.field
+            ) from None
         except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
         return source.method, base, path, query, headers, content
@@ -68,12 +90,33 @@ class Renderer:
                 headers[name] = self._incoming[name]
         for name, value in rendered.items():
             if value is not None:
-                text = scalar_text(value, f"header {name!r}")
-                if not text.isascii():
-                    raise ValueError(f"header {name!r} is not ASCII text")
-                headers[name] = text
+                headers[name] = scalar_text(value, f"header {name!r}")
         headers.setdefault("x-request-id", self._request_id)
         return headers
+
+
+class Unsendable(ValueError):
+    """An input value that cannot be put in a request: a 400 naming the field, never sent."""
+
+    def __init__(self, field: str, message: str) -> None:
+        ValueError.__init__(self, message)
+        self.field = field
+
+
+def check(name: str, value: str) -> None:
+    """Every header sent passes RFC 9110's field checks; a failure names the header."""
+    try:
+        fields.check(name, value)
+    except FieldError as exc:
+        raise Unsendable(f"header {name!r}", str(exc)) from None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def encode_segment(expr: Expr, value: Any) -> str:
@@ -91,7 +134,13 @@ def scalar_text(value: Any, what: str) -> str:
         raise ValueError(f"{what} is null")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float):
+    if isinstance(value, str):
+        if not _encodable(value):
+            raise Unsendable(what, f"{what} is not valid Unicode text (a lone surrogate)")
+        return value
+    if isinstance(value, int | float):
+        if value != value or value in (math.inf, -math.inf):
+            raise ValueError(f"{what} is {value}, which has no JSON or URL form")
         return str(value)
     raise ValueError(f"{what} must be a string or number, got {type(value).__name__}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from sff.errors import SourceError
@@ -11,6 +12,14 @@ from sff.http.lean import LeanRequest
 from sff.resilience import Retryable
 
 EXCERPT_CHARS = 200
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # RFC 8259 has no NaN or Infinity
+
+
+# NaN and Infinity from a backend are refused, so they can never be emitted as invalid JSON.
+_DECODER = json.JSONDecoder(parse_constant=_refuse)
 Request = httpx.Request | LeanRequest
 
 
@@ -59,7 +68,13 @@ def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
             name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
         )
     try:
-        return json.loads(body)
+        return _DECODER.decode(body.decode(json.detect_encoding(body)))
+    except RecursionError:  # a 100,000-deep body: the source failed, its fallback applies
+        raise SourceError(
+            name,
+            f"{where}: JSON nested deeper than {sys.getrecursionlimit()} levels",
+            status=status,
+        ) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(

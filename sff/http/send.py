@@ -6,9 +6,11 @@ Transport failures and timeouts are `Retryable`; `sff.resilience` decides whethe
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from sff.errors import SourceError
 from sff.http._httpx import httpx
+from sff.http.decode import read
 from sff.http.lean import LeanRequest, LeanSender, header
 from sff.http.response import describe, judge
 from sff.resilience import Retryable
@@ -38,6 +40,8 @@ async def send_once(
                 await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
         raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
+    except httpx.LocalProtocolError as exc:  # nothing was sent: retrying cannot help
+        raise SourceError(name, f"{where}: {exc}") from None
     except httpx.TransportError as exc:
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     except httpx.HTTPError as exc:  # e.g. a body that does not decode: not worth a retry
@@ -71,13 +75,18 @@ async def send_lean(
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():  # decoded, so a compressed bomb is capped too
-        size += len(chunk)
-        if size > limit:
-            raise SourceError(name, f"response is over the {limit}-byte cap")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body httpx received, decoded by `sff.http.decode` as on the lean path: streamed,
+    bounded per step, counted against ``limit``, unknown codings refused."""
+    where = describe_response(response)
+    if response.is_stream_consumed:  # a custom transport read it already; httpx decoded it
+        return await read(name, where, _once(response.content), {}, limit)
+    return await read(name, where, response.aiter_raw(), response.headers, limit)
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
+def describe_response(response: httpx.Response) -> str:
+    request = response.request
+    return f"{request.method} {request.url.path}"

@@ -20,7 +20,9 @@ from collections.abc import Mapping
 
 import httpx
 
-from sff.http.framing import Body, Connection, Framing, Origin, Stale, connect, send_head, serialize
+from sff.http import fields
+from sff.http.message import Message
+from sff.http.wire import Body, Connection, Origin, Stale, connect, send_head
 
 _HTTPCORE_POOL = "httpcore._async.connection_pool"
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -49,17 +51,23 @@ class StreamTransport(httpx.AsyncBaseTransport):
         except TimeoutError:
             raise httpx.PoolTimeout("no connection free in time", request=request) from None
         try:
-            payload = await serialize(request)
+            try:
+                payload = await serialize(request)
+            except ValueError as exc:  # a header or target that cannot be sent safely
+                raise httpx.LocalProtocolError(str(exc), request=request) from None
             close = request.headers.get("connection", "").lower() == "close"
-            conn, status, headers, framing = await self.exchange(
+            conn, message = await self.exchange(
                 origin, request.method, close, payload, timeouts, request
             )
         except BaseException:
             gate.release()
             raise
-        body = Body(self, origin, conn, gate, framing, timeouts.get("read"), request)
+        body = Body(self, origin, conn, gate, message, timeouts.get("read"), request)
         return httpx.Response(
-            status, headers=headers, stream=body, extensions={"http_version": b"HTTP/1.1"}
+            message.status,
+            headers=message.headers,
+            stream=body,
+            extensions={"http_version": b"HTTP/1.1"},
         )
 
     def gate(self, origin: Origin) -> asyncio.Semaphore:
@@ -77,7 +85,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
         payload: bytes,
         timeouts: Mapping[str, float | None],
         request: httpx.Request | None = None,
-    ) -> tuple[Connection, int, list[tuple[bytes, bytes]], Framing]:
+    ) -> tuple[Connection, Message]:
         """Sends ``payload`` (a whole HTTP/1.1 request) and reads the response head.
 
         Also the entry point of `sff.http.lean`, which has no httpx.Request: ``request`` only
@@ -89,7 +97,7 @@ class StreamTransport(httpx.AsyncBaseTransport):
             if conn is None:
                 conn = await connect(origin, request, timeouts.get("connect"))
             try:
-                return conn, *await send_head(conn, method, close, payload, timeouts, request)
+                return conn, await send_head(conn, method, close, payload, timeouts, request)
             except Stale:  # closed before answering: a reused one was closed while idle
                 conn.close()
                 if fresh or method not in _IDEMPOTENT:
@@ -139,3 +147,15 @@ def httpcore_patched() -> bool:
         return False
     send = module.AsyncConnectionPool.__dict__.get("handle_async_request")
     return getattr(send, "__module__", None) != _HTTPCORE_POOL
+
+
+async def serialize(request: httpx.Request) -> bytes:
+    """An httpx request as bytes: its head through `fields.head` (which refuses what httpx's
+    Headers let through: CR, LF, NUL), its body read whole, so a chunked body is sent with
+    a Content-Length in the Transfer-Encoding's place."""
+    body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
+    kept = [
+        (b"Content-Length", b"%d" % len(body)) if n.lower() == b"transfer-encoding" else (n, v)
+        for n, v in request.headers.raw
+    ]
+    return fields.head(request.method, request.url.raw_path.decode("ascii"), kept) + body

@@ -1,0 +1,193 @@
+"""One HTTP/1.1 exchange on an asyncio stream: connect, send, read the answer through llhttp.
+
+The wire half of `sff.http.transport`: the transport owns the pool (idle connections per
+origin, the per-origin cap), this module what happens on one connection. Every read is
+at most `_CHUNK` bytes and goes straight to the parser, so whatever the framing (one huge
+chunk, a close-delimited body, a Content-Length that lies) no more than one read is held
+beyond what the caller has taken; the caller counts what it takes against its cap.
+
+A connection goes back to the pool only when it is clean: the answer ended, no byte of
+anything after it arrived, and the server asked for nothing else (Connection: close,
+HTTP/1.0). `Connection.usable` checks again when it is taken from the pool: an idle
+socket with bytes waiting (a `408` before closing, stray bytes) or at EOF is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING
+
+import httptools
+import httpx
+
+from sff.http.message import Headers, Message
+
+if TYPE_CHECKING:
+    from sff.http.transport import StreamTransport
+
+_HEAD_LIMIT = 256 * 1024  # a response head larger than this is refused
+_CHUNK = 64 * 1024
+Origin = tuple[str, int]
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.idle_since = 0.0
+
+    def usable(self, expiry: float) -> bool:
+        if self.reader.at_eof() or self.writer.is_closing():
+            return False
+        if time.monotonic() - self.idle_since > expiry:
+            return False
+        # Bytes the stream already took in while idle, or bytes (or EOF) still in the kernel.
+        return not getattr(self.reader, "_buffer", None) and not _readable(self.writer)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _readable(writer: asyncio.StreamWriter) -> bool:
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class Stale(Exception):
+    """A connection closed before the first byte of the response."""
+
+
+async def connect(
+    origin: Origin, request: httpx.Request | None, timeout: float | None
+) -> Connection:
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(*origin, limit=_CHUNK)
+    except TimeoutError:
+        raise httpx.ConnectTimeout("timed out connecting", request=request) from None
+    except OSError as exc:
+        raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from None
+    return Connection(reader, writer)
+
+
+async def send_head(
+    conn: Connection,
+    method: str,
+    close: bool,
+    payload: bytes,
+    timeouts: Mapping[str, float | None],
+    request: httpx.Request | None,
+) -> Message:
+    """Writes ``payload`` and reads until the response head is parsed."""
+    try:
+        async with asyncio.timeout(timeouts.get("write")):
+            conn.writer.write(payload)
+            await conn.writer.drain()
+    except TimeoutError:
+        conn.close()
+        raise httpx.WriteTimeout("timed out sending the request", request=request) from None
+    except OSError:
+        raise Stale() from None
+    message, received = Message(method == "HEAD"), 0
+    while not message.head_done:
+        try:
+            async with asyncio.timeout(timeouts.get("read")):
+                data = await conn.reader.read(_CHUNK)
+        except TimeoutError:
+            conn.close()
+            raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
+        except OSError as exc:
+            if not received:
+                raise Stale() from None
+            conn.close()
+            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from None
+        if not data:
+            if not received:
+                raise Stale()
+            conn.close()
+            raise httpx.RemoteProtocolError("incomplete response head", request=request)
+        received += len(data)
+        _feed(conn, message, data, request)
+        if not message.head_done and received > _HEAD_LIMIT:
+            conn.close()
+            raise httpx.RemoteProtocolError("response head too large", request=request)
+    message.keep = message.keep and not close
+    return message
+
+
+def _feed(conn: Connection, message: Message, data: bytes, request: httpx.Request | None) -> None:
+    try:
+        message.feed(data)
+    except httptools.HttpParserError as exc:
+        if message.done:  # our answer ended; what follows is not ours: do not reuse
+            message.extra = True
+            return
+        conn.close()
+        reason = str(exc) or type(exc).__name__
+        raise httpx.RemoteProtocolError(f"invalid response: {reason}", request=request) from None
+
+
+class Body(httpx.AsyncByteStream):
+    """The response body; the connection goes back to the pool once it is fully read."""
+
+    def __init__(
+        self,
+        transport: StreamTransport,
+        origin: Origin,
+        conn: Connection,
+        gate: asyncio.Semaphore,
+        message: Message,
+        read_timeout: float | None,
+        request: httpx.Request | None,
+    ) -> None:
+        self._transport, self._origin, self._conn, self._gate = transport, origin, conn, gate
+        self._message, self._timeout, self._request = message, read_timeout, request
+        self._done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        message = self._message
+        for piece in message.take():
+            yield piece
+        try:
+            while not message.done:
+                async with asyncio.timeout(self._timeout):
+                    data = await self._conn.reader.read(_CHUNK)
+                if not data:
+                    self._eof()
+                    break
+                _feed(self._conn, message, data, self._request)
+                for piece in message.take():
+                    yield piece
+        except TimeoutError:
+            raise httpx.ReadTimeout("timed out reading the body", request=self._request) from None
+        except OSError as exc:
+            reason = str(exc) or type(exc).__name__
+            raise httpx.ReadError(reason, request=self._request) from None
+        self._finish(message.keep and not message.extra and message.done)
+
+    def _eof(self) -> None:
+        if self._message.close_delimited:
+            self._message.keep = False
+            return
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body",
+            request=self._request,
+        )
+
+    def _finish(self, reusable: bool) -> None:
+        if not self._done:
+            self._done = True
+            self._transport.release(self._origin, self._conn, reusable)
+            self._gate.release()
+
+    async def aclose(self) -> None:
+        self._finish(False)  # after a full read this is a no-op; otherwise drop the socket
+
+
+__all__ = ["Body", "Connection", "Headers", "Origin", "Stale", "connect", "send_head"]
