@@ -263,6 +263,7 @@ class Backend:
     retry: Retry = field(default_factory=Retry)
     max_response_bytes: int = 10 * 1024 * 1024
     follow_redirects: bool = False
+    redirect_hosts: tuple[str, ...] = ()  # other hosts a redirect may go to (no credentials)
     max_connections: int = 100
     circuit: Circuit | None = None
 
@@ -273,6 +274,8 @@ class Backend:
         object.__setattr__(self, "forward_headers", lower)
         object.__setattr__(self, "vary_headers", tuple(h.lower() for h in self.vary_headers))
         object.__setattr__(self, "timeout", seconds(self.timeout))
+        hosts = tuple(h.lower() for h in self.redirect_hosts)
+        object.__setattr__(self, "redirect_hosts", hosts)
         _check_fields(f"backend {self.name!r}", self.headers.items())
         names = (*self.forward_headers, *self.vary_headers)
         _check_fields(f"backend {self.name!r}", ((n, "") for n in names))

@@ -56,12 +56,20 @@ def _why(value: str) -> str:
     return "it contains a control character"
 
 
-def head(method: str, target: str, fields: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """The request line and header block, CRLF-terminated; every field is checked again
-    here, so no path (httpx's included, whose Headers accept CR/LF) writes an unsafe one."""
+def head(
+    method: str,
+    target: str,
+    fields: Iterable[tuple[bytes, bytes]],
+    checked: Iterable[tuple[bytes, bytes]] = (),
+) -> bytes:
+    """The request line and header block, CRLF-terminated: ``checked`` fields first (ones
+    this process made and checked once, e.g. a client's defaults), then ``fields``, each
+    checked again here, so no path (httpx's included, whose Headers accept CR and LF)
+    writes an unsafe one."""
     if not (_TOKEN.fullmatch(method) and _TARGET.fullmatch(target)):
         raise ValueError(f"cannot send {method[:16]!r} {target[:64]!r}")
     lines = [f"{method} {target} HTTP/1.1".encode("ascii")]
+    lines += [name + b": " + value for name, value in checked]
     for name, value in fields:
         if not (_TOKEN_B.fullmatch(name) and _VALUE_B.fullmatch(value)):
             check(name.decode("latin-1"), value.decode("latin-1"))  # raises, saying why

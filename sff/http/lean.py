@@ -90,6 +90,11 @@ class LeanSender:
         self._transport = transport
         # (lower-cased name, raw name, value): the client's headers, sent before the source's.
         self._defaults = [(name.decode().lower(), name, value) for name, value in defaults.raw]
+        try:  # checked once here, so each request re-checks only the source's own headers
+            head("GET", "/", [(name, value) for _, name, value in self._defaults])
+            self._checked = True
+        except ValueError:
+            self._checked = False  # a client default that cannot be sent: httpx's path refuses it
 
     def render(
         self,
@@ -110,19 +115,21 @@ class LeanSender:
         ours = {name.lower() for name in headers}
         if ours & _HTTPX_ONLY:
             return None
-        fields: Headers = []
+        if not self._checked:
+            return None
+        ready: Headers = []  # made here or checked once: Host (from httpx's URL), defaults
         if "host" not in ours:
-            fields.append((b"Host", base.host))
+            ready.append((b"Host", base.host))
         if content is None and method in _BODY_METHODS:
-            fields.append((b"Content-Length", b"0"))
-        fields += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
+            ready.append((b"Content-Length", b"0"))
+        ready += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
         try:
-            fields += [(n.encode("ascii"), v.encode("ascii")) for n, v in headers.items()]
+            fields = [(n.encode("ascii"), v.encode("ascii")) for n, v in headers.items()]
         except UnicodeEncodeError:
             return None  # httpx refuses it, with the message the caller expects
         if content is not None:
             fields.append((b"Content-Length", b"%d" % len(content)))
-        payload = head(method, target, fields) + (content or b"")  # checks every field
+        payload = head(method, target, fields, ready) + (content or b"")
         key = tuple(sorted((name.lower(), value) for name, value in headers.items()))
         return LeanRequest(method, base.url + target, target, key, base.origin, payload)
 

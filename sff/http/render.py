@@ -34,9 +34,12 @@ class Renderer:
     def preflight(self, sources: Iterable[tuple[str, Backend]]) -> None:
         """The request id and every forwarded header, checked before any source starts: a
         caller's value that cannot be sent fails the invocation before a backend is called."""
+        try:
+            check("x-request-id", self._request_id)
+        except Unsendable as exc:
+            raise InputError(f"invalid input: {exc}", field=exc.field) from None
         for source, backend in sources:
             try:
-                check("x-request-id", self._request_id)
                 for name in backend.forward_headers:
                     if name in self._incoming:
                         check(name, self._incoming[name])

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from sff.errors import SourceError
+from sff.http import redirect
 from sff.http._httpx import httpx
 from sff.http.decode import read
 from sff.http.lean import LeanRequest, LeanSender, header
@@ -31,9 +32,7 @@ async def send_once(
     request.extensions["timeout"] = httpx.Timeout(seconds).as_dict()
     try:
         async with asyncio.timeout(seconds):
-            response = await client.send(
-                request, stream=True, follow_redirects=backend.follow_redirects
-            )
+            response = await _send(client, name, backend, request)
             try:
                 body = await read_capped(name, response, backend.max_response_bytes)
             finally:
@@ -48,6 +47,22 @@ async def send_once(
         raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = response.headers.get("retry-after")
     return judge(name, request, response.status_code, body, retry_after, retry_statuses)
+
+
+async def _send(
+    client: httpx.AsyncClient, name: str, backend: Backend, request: httpx.Request
+) -> httpx.Response:
+    """The response, after the redirects the backend allows (`sff.http.redirect`)."""
+    response = await client.send(request, stream=True, follow_redirects=False)
+    hops, current = 0, request
+    while backend.follow_redirects and redirect.is_redirect(response):
+        await response.aclose()
+        hops += 1
+        if hops > redirect.MAX_REDIRECTS:
+            raise SourceError(name, f"{describe(request)}: more than {hops - 1} redirects")
+        current = redirect.follow(name, backend, request.url, current, response)
+        response = await client.send(current, stream=True, follow_redirects=False)
+    return response
 
 
 async def send_lean(

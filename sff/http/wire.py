@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import select
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING
 
 import httptools
@@ -59,6 +59,15 @@ def _readable(writer: asyncio.StreamWriter) -> bool:
     return bool(poller.poll(0))
 
 
+async def _within(timeout: float | None, pending: Awaitable[bytes]) -> bytes:
+    """``pending``, under ``timeout`` when there is one (the lean path's whole exchange has
+    one outer timeout, so its reads skip the extra timer)."""
+    if timeout is None:
+        return await pending
+    async with asyncio.timeout(timeout):
+        return await pending
+
+
 class Stale(Exception):
     """A connection closed before the first byte of the response."""
 
@@ -97,8 +106,7 @@ async def send_head(
     message, received = Message(method == "HEAD"), 0
     while not message.head_done:
         try:
-            async with asyncio.timeout(timeouts.get("read")):
-                data = await conn.reader.read(_CHUNK)
+            data = await _within(timeouts.get("read"), conn.reader.read(_CHUNK))
         except TimeoutError:
             conn.close()
             raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
@@ -156,8 +164,7 @@ class Body(httpx.AsyncByteStream):
             yield piece
         try:
             while not message.done:
-                async with asyncio.timeout(self._timeout):
-                    data = await self._conn.reader.read(_CHUNK)
+                data = await _within(self._timeout, self._conn.reader.read(_CHUNK))
                 if not data:
                     self._eof()
                     break
