@@ -79,9 +79,7 @@ async def test_a_request_id_with_crlf_is_a_400() -> None:
 
 async def test_an_idempotency_key_with_crlf_is_a_400() -> None:
     async with Recorder(always(ok())) as server:
-        fn = Function(
-            "f", sources={"a": api(server.url).post("/x", idempotency_key="input.k")}
-        )
+        fn = Function("f", sources={"a": api(server.url).post("/x", idempotency_key="input.k")})
         error = await failure(fn, {"k": "k\r\nX-Admin: 1"})
     assert error.status == 400 and error.detail["field"] == "header 'idempotency-key'"
     assert server.received == b""
@@ -180,10 +178,10 @@ async def test_a_stray_crlf_after_an_answer_does_not_break_the_next_post() -> No
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        (b"HTTP/1.1 200 OK\nContent-Length: 7\n\n{\"n\":1}", {"n": 1}),  # LF-only
+        (b'HTTP/1.1 200 OK\nContent-Length: 7\n\n{"n":1}', {"n": 1}),  # LF-only
         (ok(b'{"n":1}', "X-Big: " + "v" * 70_000), {"n": 1}),  # a 70 KB head
         (b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b'{"n":1}'), {"n": 1}),
-        (b"HTTP/1.0 200 OK\r\n\r\n{\"n\":1}", {"n": 1}),  # close-delimited
+        (b'HTTP/1.0 200 OK\r\n\r\n{"n":1}', {"n": 1}),  # close-delimited
     ],
     ids=["lf-only", "70kb-head", "100-continue", "close-delimited"],
 )
@@ -218,10 +216,18 @@ async def test_br_sent_without_being_asked_is_decoded() -> None:
         (ok(b"not gzip", "Content-Encoding: gzip"), "DecodingError"),
         (ok(b"[NaN]"), "NaN is not JSON"),
         (ok(b"[" * 100_000 + b"]" * 100_000), "nested deeper"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"n\":", "complete message body"),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"n":', "complete message body"),
     ],
-    ids=["status-2000", "chunk-without-crlf", "two-lengths", "unknown-coding", "bad-gzip",
-         "nan", "deep-json", "cut-short"],
+    ids=[
+        "status-2000",
+        "chunk-without-crlf",
+        "two-lengths",
+        "unknown-coding",
+        "bad-gzip",
+        "nan",
+        "deep-json",
+        "cut-short",
+    ],
 )
 async def test_a_misbehaving_server_is_a_clean_source_failure_and_fallbacks_apply(
     raw: bytes, cause: str

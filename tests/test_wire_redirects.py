@@ -42,11 +42,13 @@ async def test_a_redirect_on_the_same_origin_is_followed_with_its_headers() -> N
 
 
 async def test_a_redirect_to_another_origin_is_refused_and_nothing_reaches_it() -> None:
-    async with Recorder(always(ok())) as elsewhere:
-        async with Recorder(always(redirect_to(elsewhere.url + "/steal"))) as server:
-            fn = Function("f", sources={"a": backend(server.url).get("/old")})
-            with pytest.raises(SffError) as caught:
-                await fn.invoke(headers={"authorization": "Bearer alice"})
+    async with (
+        Recorder(always(ok())) as elsewhere,
+        Recorder(always(redirect_to(elsewhere.url + "/steal"))) as server,
+    ):
+        fn = Function("f", sources={"a": backend(server.url).get("/old")})
+        with pytest.raises(SffError) as caught:
+            await fn.invoke(headers={"authorization": "Bearer alice"})
     assert caught.value.code == "source_failed"
     assert "redirect to another origin refused" in caught.value.detail["cause"]
     assert elsewhere.received == b""
