@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from sff.errors import SourceError
-from sff.http import redirect
 from sff.http._httpx import httpx
 from sff.http.decode import read
 from sff.http.lean import LeanRequest, LeanSender, header
@@ -54,8 +53,12 @@ async def _send(
 ) -> httpx.Response:
     """The response, after the redirects the backend allows (`sff.http.redirect`)."""
     response = await client.send(request, stream=True, follow_redirects=False)
+    if not backend.follow_redirects:
+        return response
+    from sff.http import redirect  # only backends that allow redirects need it
+
     hops, current = 0, request
-    while backend.follow_redirects and redirect.is_redirect(response):
+    while redirect.is_redirect(response):
         await response.aclose()
         hops += 1
         if hops > redirect.MAX_REDIRECTS:

@@ -20,8 +20,10 @@ import respx
 
 import sff.http.fetch  # noqa: F401  (loaded before respx patches httpcore: its transport detects the patch)
 from sff.function import Function
+from sff.http import intercept
 from sff.spec import Backend
 from sff.testing.discover import backends_of
+from sff.testing.wire import Answerer
 
 FAKE_DOMAIN = "sff.test"
 CACHE_ENV = "SFF_CACHE_URL"
@@ -258,6 +260,7 @@ class MockBackends:
         self.unmocked: list[str] = []
         self._saved_env: dict[str, str | None] = {}
         self._active = False
+        self._wire: Answerer | None = None
         self.use(*functions)
 
     def __getattr__(self, name: str) -> MockBackend:
@@ -308,7 +311,7 @@ class MockBackends:
         os.environ[key] = value
 
     def start(self) -> MockBackends:
-        self._router.start()
+        self._wire = _bottom_of_the_wire(self._router, self.declared, self._base)
         self._active = True
         _ACTIVE.append(self)
         self._setenv(CACHE_ENV, "memory://")
@@ -319,6 +322,9 @@ class MockBackends:
         self._active = False
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+        if self._wire is not None:
+            intercept.remove(self._wire)
+        self._wire = None
         self._router.stop(quiet=True)
         for key, value in self._saved_env.items():
             if value is None:
@@ -365,6 +371,21 @@ class MockBackends:
 
     def __repr__(self) -> str:
         return f"<MockBackends {sorted(self._mocks)}>"
+
+
+def _bottom_of_the_wire(
+    router: Any, declared: dict[str, list[Backend]], base: Callable[[str], str]
+) -> Answerer | None:
+    """Mocks answer below sff's rendering and wire (`sff.testing.wire`); only when some
+    mocked backend is https, which sff sends through httpcore, do they go back to respx
+    patching httpcore, and every request then takes httpx's path as it did before."""
+    if any(base(name).startswith("https:") for name in declared):
+        router.start()
+        return None
+    router.snapshot()  # what stop() rolls back to, as respx's start() would
+    answerer = Answerer(router)
+    intercept.install(answerer)
+    return answerer
 
 
 def active() -> MockBackends | None:
