@@ -302,3 +302,12 @@ async def test_a_close_delimited_body_past_the_cap_is_cut() -> None:
         fn = Function("f", sources={"a": api(server.url, max_response_bytes=MiB).get("/x")})
         error = await failure(fn)
     assert "over the 1048576-byte cap" in error.detail["cause"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+async def test_nan_in_a_request_body_is_a_400_never_invalid_json_on_the_wire(value: float) -> None:
+    async with Recorder(always(ok())) as server:
+        fn = Function("f", sources={"a": api(server.url).post("/x", body={"v": "input.v"})})
+        error = await failure(fn, {"v": value})
+    assert error.status == 400 and error.detail["field"] == "body"
+    assert server.received == b""

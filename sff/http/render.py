@@ -60,7 +60,7 @@ class Renderer:
             body = None if node.request.body is None else node.request.body.render(context)
             content = None
             if body is not None:
-                content = json.dumps(body, separators=(",", ":")).encode()
+                content = _json_body(body)
                 headers["content-type"] = "application/json"
             base = self.base_url(node.name, source.backend)
             for name, value in headers.items():
@@ -112,6 +112,16 @@ def check(name: str, value: str) -> None:
         fields.check(name, value)
     except FieldError as exc:
         raise Unsendable(f"header {name!r}", str(exc)) from None
+
+
+def _json_body(body: Any) -> bytes:
+    """The body as JSON; NaN/Infinity (which JSON has not) or absurd nesting is a 400."""
+    try:
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError:
+        raise Unsendable("body", "body holds NaN or Infinity, which JSON cannot carry") from None
+    except RecursionError:
+        raise Unsendable("body", "body is nested too deeply to send as JSON") from None
 
 
 def _encodable(text: str) -> bool:

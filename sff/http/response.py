@@ -75,6 +75,8 @@ def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
             f"{where}: JSON nested deeper than {sys.getrecursionlimit()} levels",
             status=status,
         ) from None
+    except MemoryError:
+        raise SourceError(name, f"{where}: out of memory parsing JSON", status=status) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(
