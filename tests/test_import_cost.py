@@ -77,5 +77,7 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
         "    answer = m.handler({'user_id': 1}, None)\n"
         "    assert answer['statusCode'] == 200, answer\n"
     )
-    assert {"sff.run", "sff.http.fetch", "sff.http.lean"} <= loaded
+    assert {"sff.run", "sff.http.fetch", "sff.http.lean", "httptools"} <= loaded
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
+    # h11 is the testing kit's (and httpcore's); redirects and the https pool load on demand
+    assert loaded & {"h11", "sff.http.redirect", "sff.http.pool", "sff.testing.wire"} == set()
