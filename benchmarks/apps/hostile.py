@@ -14,6 +14,7 @@ import multiprocessing
 import socket
 import sys
 import zlib
+from typing import Any
 
 import httptools
 
@@ -77,7 +78,9 @@ async def _answer(writer: asyncio.StreamWriter, path: bytes, bomb: bytes) -> Non
     await writer.drain()
 
 
-def _server_main(sock: socket.socket, bomb: bytes) -> None:
+def _server_main(sock: socket.socket, ready: Any) -> None:
+    bomb = _bomb()  # made here, so its making never counts in the client's peak
+    ready.set()
     asyncio.run(_serve(sock, bomb))
 
 
@@ -103,10 +106,11 @@ async def _invoke(url: str, case: str, cap: int) -> tuple[int, int]:
 if __name__ == "__main__":
     case, cap = sys.argv[1], int(sys.argv[2])
     listener = socket.create_server(("127.0.0.1", 0))
-    child = multiprocessing.get_context("fork").Process(
-        target=_server_main, args=(listener, _bomb())
-    )
+    fork = multiprocessing.get_context("fork")
+    ready = fork.Event()
+    child = fork.Process(target=_server_main, args=(listener, ready))
     child.start()
+    ready.wait()
     try:
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         print(*asyncio.run(_invoke(url, case, cap)))
