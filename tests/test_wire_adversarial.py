@@ -217,6 +217,8 @@ async def test_br_sent_without_being_asked_is_decoded() -> None:
         (ok(b"[NaN]"), "NaN is not JSON"),
         (ok(b"[" * 100_000 + b"]" * 100_000), "nested deeper"),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"n":', "complete message body"),
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n", "invalid response"),
+        (b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\n{}", "invalid"),
     ],
     ids=[
         "status-2000",
@@ -227,6 +229,8 @@ async def test_br_sent_without_being_asked_is_decoded() -> None:
         "nan",
         "deep-json",
         "cut-short",
+        "upgrade",
+        "obs-fold",
     ],
 )
 async def test_a_misbehaving_server_is_a_clean_source_failure_and_fallbacks_apply(

@@ -137,12 +137,13 @@ async def send_head(
 def _feed(conn: Connection, message: Message, data: bytes, request: httpx.Request | None) -> None:
     try:
         message.feed(data)
-    except httptools.HttpParserError as exc:
+    except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
         if message.done:  # our answer ended; what follows is not ours: do not reuse
             message.extra = True
             return
         conn.close()
-        reason = str(exc) or type(exc).__name__
+        upgrade = isinstance(exc, httptools.HttpParserUpgrade)
+        reason = "a protocol upgrade nobody asked for" if upgrade else str(exc) or "unparsable"
         raise httpx.RemoteProtocolError(f"invalid response: {reason}", request=request) from None
 
 
