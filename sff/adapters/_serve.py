@@ -119,6 +119,9 @@ def error_response(error: SffError, request_id: str) -> HttpResponse:
     request_id = meta.request_id if meta is not None else request_id
     headers = response_headers(meta)
     headers["x-request-id"] = request_id
+    allow = error.detail.get("allow") if error.status == 405 else None
+    if isinstance(allow, str):  # a 405 says what would be allowed (RFC 9110)
+        headers["allow"] = allow
     return HttpResponse(error.status, headers, error_body(error, request_id))
 
 
