@@ -71,7 +71,7 @@ def test_lambda_package_answers_with_only_its_own_folder_on_sys_path(
         "from importlib.metadata import version\n"
         "import functions.hello as h\n"
         "print(json.dumps({'answer': h.handler({'name': 'zip'}, None),"
-        " 'sff': version('sff'), 'file': h.__file__,"
+        " 'sff': version('serverless-for-frontend'), 'file': h.__file__,"
         " 'pydantic_core': sys.modules['pydantic_core'].__file__}))\n"
     )
     done = subprocess.run(
@@ -124,7 +124,7 @@ def test_lambda_package_keeps_metadata_and_drops_what_a_function_never_uses(
 ) -> None:
     report, tree = lambda_package
     assert report.zip_path.name == "pkgproject-aws-lambda-x86_64.zip"
-    assert (tree / "sff-0.1.0.dist-info" / "METADATA").is_file()
+    assert (tree / "serverless_for_frontend-0.1.0.dist-info" / "METADATA").is_file()
     assert list(tree.glob("pydantic_core/_pydantic_core.cpython-312-x86_64-linux-gnu.so"))
     assert not (tree / "bin").exists()
     assert not list(tree.glob("*.dist-info/RECORD")) and not list(tree.rglob("*.pyi"))
@@ -138,7 +138,7 @@ def test_lambda_template_next_to_the_zip_passes_cfn_lint(
 ) -> None:
     report, _ = lambda_package
     (template,) = report.infra_files
-    assert template == report.zip_path.parent / "template.yaml"
+    assert template == report.zip_path.parent / "pkgproject-aws-lambda-x86_64.template.yaml"
     done = cfn_lint(template)
     assert done.returncode == 0, done.stdout + done.stderr
     props = yaml.safe_load(template.read_text("utf-8"))["Resources"]["HelloFunction"]["Properties"]

@@ -21,6 +21,11 @@ class PackagingError(Exception):
     """A package could not be built; the message says what to change."""
 
 
+class UnshippedModule(PackagingError):
+    """A function imports a project module the package would not contain: the project is
+    wrong (exit 1), not the command line."""
+
+
 def pyproject(root: Path) -> dict[str, Any]:
     path = root / "pyproject.toml"
     return tomllib.loads(path.read_text("utf-8")) if path.is_file() else {}
@@ -128,7 +133,7 @@ def project_modules(root: Path, modules: Iterable[str], out_dir: Path) -> list[s
     try:
         return top_levels(root, modules, include=include, out_dir=out_dir)
     except LocalImportError as exc:
-        raise PackagingError(str(exc)) from None
+        raise UnshippedModule(str(exc)) from None
 
 
 def copy_project(root: Path, stage: Path, names: Iterable[str]) -> None:
