@@ -491,3 +491,16 @@ def test_each_target_and_architecture_has_its_own_deployment_file() -> None:
         Path("dist/shop-aliyun-fc-x86_64.s.yaml"),
     }
     assert infra_path(Path("dist/shop-gcp-x86_64.zip"), "gcp") is None
+
+
+def test_the_readme_deploy_commands_name_the_files_sff_package_writes() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    deploy = readme[readme.index("## Deploy") :]
+    for target, arch in (("aws-lambda", "x86_64"), ("aliyun-fc", "x86_64")):
+        path = infra_path(Path(f"<project>-{target}-{arch}.zip"), target)
+        assert path is not None and path.name in deploy
+    assert "--template-file <project>-aws-lambda-x86_64.template.yaml" in deploy
+    assert "s deploy -y -t <project>-aliyun-fc-x86_64.s.yaml" in deploy
+    for option in ("http-api", "function-url", "alb"):
+        assert f"`{option}`" in deploy
+    assert "UsersApi" in deploy and "SffCorsOrigins" in sam(CORS)["Parameters"]
