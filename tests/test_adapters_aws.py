@@ -425,3 +425,58 @@ def test_api_gateway_routes_keep_the_platforms_path_parameters(backend: respx.Mo
 
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["id"] == 5
+
+
+def slow_lookup(seconds: float) -> Any:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(seconds)
+        return httpx.Response(200, json={})
+
+    return slow
+
+
+def test_a_504_names_the_platforms_remaining_time_when_that_ran_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFF_DEADLINE_MARGIN_MS", "100")
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.get("/lookup").mock(side_effect=slow_lookup(3))
+        answer = lookup.handler(event("aws_apiGatewayProxyV2Event_GET"), LambdaContext(300))
+
+    error = json.loads(answer["body"])["error"]
+    assert answer["statusCode"] == 504 and error["code"] == "deadline"
+    assert error["message"] == (
+        "function 'lookup' ran out of time: the platform's remaining time (0.3s, less the "
+        "0.1s kept to answer before the platform ends the instance); unfinished: found"
+    )
+
+
+def test_a_504_names_the_functions_own_timeout_when_that_ran_out() -> None:
+    quick = Function(
+        "quick",
+        timeout="200ms",
+        route="/my/path",
+        sources={"found": users.get("/lookup")},
+    )
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.get("/lookup").mock(side_effect=slow_lookup(3))
+        answer = quick.handler(event("aws_apiGatewayProxyV2Event_GET"), LambdaContext(60_000))
+
+    error = json.loads(answer["body"])["error"]
+    assert answer["statusCode"] == 504
+    assert error["message"] == (
+        "function 'quick' ran out of time: its timeout (0.2s); unfinished: found"
+    )
+
+
+def test_the_deadline_margin_is_a_setting_with_a_default_for_slow_instances(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SFF_DEADLINE_MARGIN_MS", raising=False)
+    assert _settings.current().deadline_margin_s == 0.5
+    monkeypatch.setenv("SFF_DEADLINE_MARGIN_MS", "250")
+    assert _settings.current().deadline_margin_s == 0.25
+    _settings.configure(deadline_margin=1.5)
+    assert _settings.current().deadline_margin_s == 1.5
+    with pytest.raises(ValueError):
+        _settings.configure(deadline_margin=-1)
