@@ -191,12 +191,18 @@ def test_coalesce_returns_the_first_non_null() -> None:
     assert search("coalesce(a, 'x')", {"a": False}) is False
 
 
-def test_index_by_keys_items_by_their_key_as_text() -> None:
-    users = [{"id": 1, "n": "a"}, {"id": "2", "n": "b"}, {"n": "no id"}, "not an object"]
+def test_index_by_keys_items_by_their_key_as_text_and_leaves_out_keyless_ones() -> None:
+    users = [
+        {"id": 1, "n": "a"},
+        {"id": "2", "n": "b"},
+        {"n": "no id"},
+        {"id": None, "n": "null id"},
+        {"id": True, "n": "boolean id"},
+        "not an object",
+    ]
     assert search("index_by(users, 'id')", {"users": users}) == {
         "1": {"id": 1, "n": "a"},
         "2": {"id": "2", "n": "b"},
-        "null": {"n": "no id"},
     }
     assert search("index_by(users, 'id')", {"users": None}) == {}
     assert search("index_by(users, 'id').\"1\".n", {"users": users}) == "a"
