@@ -77,6 +77,8 @@ class Builtins(jfun.Functions):
     def _func_contains(self, subject: list[Any] | str, search: Any) -> bool:
         if isinstance(subject, str):
             return isinstance(search, str) and search in subject
+        if search is None or type(search) is str:  # Python's == is JSON's for these
+            return search in subject
         return any(equal(item, search) for item in subject)
 
     @jfun.signature({"types": []})
