@@ -46,7 +46,7 @@ class _StrictLexer(lexer.Lexer):
         lexeme = this._consume_until("`").replace("\\`", "`")
         try:
             value = json_literal(lexeme)
-        except ValueError:
+        except (ValueError, RecursionError):
             hint = " (a string literal is `\"text\"` or 'text')" if lexeme.strip() else ""
             raise jexc.LexerError(
                 lexer_position=start,

@@ -177,14 +177,15 @@ def compile_expr(text: str, where: Where, *, offset: int = 0, shown: str | None 
         raise _error("empty expression", where, shown, offset)
     try:
         ast = parse(text)
+        return Expr(text, frozenset(_root_names(ast)), where, ast)
     except jexc.ParseError as exc:
         raise _error(_reason(exc), where, shown, offset + (exc.lex_position or 0)) from None
     except jexc.JMESPathError as exc:
         raise _error(_reason(exc), where, shown, offset) from None
-    try:
-        return Expr(text, frozenset(_root_names(ast)), where, ast)
     except Refused as exc:
         raise _error(exc.reason, where, shown, offset + (exc.pos or 0)) from None
+    except RecursionError:
+        raise _error("the expression is nested too deeply", where, shown, offset) from None
 
 
 def _error(reason: str, where: Where, shown: str, column: int | None) -> ExpressionError:

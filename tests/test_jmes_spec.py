@@ -178,3 +178,11 @@ def test_a_literal_is_a_fresh_value_every_time(run: Any) -> None:
     one["t"].append("leak")
     assert two == {"t": ["a"], "u": ["a"]} and one["t"] is not one["u"]
     assert expr.search({}) == {"t": ["a"], "u": ["a"]}
+
+
+@pytest.mark.parametrize(
+    "text", ["(" * 5000 + "a" + ")" * 5000, "`" + "[" * 100_000 + "]" * 100_000 + "`"]
+)
+def test_an_absurdly_nested_expression_is_a_declaration_error(text: str) -> None:
+    with pytest.raises(ExpressionError):
+        compile_expr(text, Where("probe", "shape"))
