@@ -151,7 +151,9 @@ def _check_names(
     if whole:
         raise PlanError(
             f"function {function!r}, {place}: {ROOT_READS[whole[0]]}; "
-            "name the sources you need, e.g. `user.name`"
+            f"name the sources you need instead: {', '.join(['input', *sorted(known)])}",
+            function=function,
+            where=place,
         )
     if "item" in names and not allow_item:
         raise PlanError(

@@ -186,3 +186,14 @@ def test_a_literal_is_a_fresh_value_every_time(run: Any) -> None:
 def test_an_absurdly_nested_expression_is_a_declaration_error(text: str) -> None:
     with pytest.raises(ExpressionError):
         compile_expr(text, Where("probe", "shape"))
+
+
+def test_a_caret_inside_a_template_points_at_the_offending_part() -> None:
+    from sff.expr import compile_template
+
+    with pytest.raises(ExpressionError) as caught:
+        compile_template("/u/{default(&a, 'x')}/t/{xs[::0]}", Where("probe", "path"))
+    assert caught.value.detail["column"] == len("/u/{default(")
+    with pytest.raises(ExpressionError) as caught:
+        compile_template("/u/{a}/t/{xs[::0]}", Where("probe", "path"))
+    assert caught.value.detail["column"] == len("/u/{a}/t/{xs")

@@ -207,8 +207,10 @@ def test_whole_context_at_root_is_rejected() -> None:
     ],
 )
 def test_root_rejection_says_what_the_expression_reads(shape: str, reads: str) -> None:
-    with pytest.raises(PlanError, match=re.escape(reads)):
-        Function("f", sources={"c": api.get("/c")}, shape=shape)
+    with pytest.raises(PlanError, match=re.escape(reads)) as caught:
+        Function("f", sources={"c": api.get("/c"), "b": api.get("/b")}, shape=shape)
+    assert caught.value.message.endswith("name the sources you need instead: input, b, c")
+    assert caught.value.detail["where"] == "shape"
 
 
 def test_a_leading_at_step_reads_the_name_after_it() -> None:
