@@ -87,11 +87,15 @@ def ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool | None]
 
 def is_false(value: Any) -> bool:
     """JMESPath falsehood: null, false, and empty strings, arrays and objects (not 0)."""
+    if value is True:
+        return False
     if value is None or value is False:
         return True
     t = type(value)
     if t is str or t is list or t is dict:
         return not value
+    if t is int or t is float:
+        return False
     k = kind(value)
     return (k == "string" or k == "array" or k == "object") and not value
 
