@@ -3,7 +3,8 @@
 jmespath's ``Functions`` stays the registry (signatures, the function table) and keeps
 the functions it gets right. Overridden here: the ones taking an expression reference
 (they get a compiled `Ref` instead of an interpreter callback), ``contains`` (JSON
-equality), ``to_number`` (JSON numbers only), and ``sum``/``avg`` (no infinity out).
+equality; a string holds only strings), ``to_number`` (JSON numbers only), and
+``sum``/``avg`` (no infinity out).
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ class Builtins(jfun.Functions):
     @jfun.signature({"types": ["array", "string"]}, {"types": []})
     def _func_contains(self, subject: list[Any] | str, search: Any) -> bool:
         if isinstance(subject, str):
-            return isinstance(search, str) and search in subject
+            if not isinstance(search, str):  # a string holds only strings
+                raise Failure(f"contains() searches a string for a string, got {kind(search)}")
+            return search in subject
         if search is None or type(search) is str:  # Python's == is JSON's for these
             return search in subject
         return any(equal(item, search) for item in subject)

@@ -126,9 +126,11 @@ async def test_mutating_one_result_changes_nothing_in_the_next(contract: Any) ->
 async def test_an_error_from_an_expression_is_an_sff_error_never_a_python_one() -> None:
     fn = Function(
         "f",
-        shape={"a": "input.n < input.s", "b": "contains('foobar', `123`)", "c": "input.xs[1:]"},
+        shape={"a": "input.n < input.s", "b": "contains(`[1]`, `true`)", "c": "input.xs[1:]"},
     )
     result = await fn.invoke({"n": 1, "s": "x", "xs": [1, 2]})
     assert result.data == {"a": None, "b": False, "c": [2]}
+    with pytest.raises(EvaluationError, match="contains"):
+        await Function("c", shape="contains('foobar', `123`)").invoke()
     with pytest.raises(SffError):
         await Function("g", shape="max_by(input.xs, &k)").invoke(MIXED)
