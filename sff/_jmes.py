@@ -96,7 +96,7 @@ def _index(node: Node, _: Engine) -> Run:
 
 def _slice(node: Node, _: Engine) -> Run:
     start, stop, step = node["children"]
-    if step == 0:
+    if step == 0:  # the grammar allows only number tokens here, so it is always known now
         raise Refused("a slice step cannot be 0", node.get("pos"))
     cut = slice(start, stop, step)
     return lambda value: value[cut] if type(value) is list else None
@@ -230,6 +230,12 @@ def _expref(node: Node, engine: Engine) -> Run:
     )
 
 
+def _function(node: Node, engine: Engine) -> Run:
+    return compile_call(
+        node, engine.functions, engine.takes_ref, lambda child: compile_node(child, engine)
+    )
+
+
 _BUILDERS: dict[str, Callable[[Node, Engine], Run]] = {
     "subexpression": _chain,
     "index_expression": _chain,
@@ -251,14 +257,7 @@ _BUILDERS: dict[str, Callable[[Node, Engine], Run]] = {
     "and_expression": _and,
     "not_expression": _not,
     "expref": _expref,
+    "function_expression": _function,
 }
 
-
-def _function(node: Node, engine: Engine) -> Run:
-    return compile_call(
-        node, engine.functions, engine.takes_ref, lambda child: compile_node(child, engine)
-    )
-
-
-_BUILDERS["function_expression"] = _function
 __all__ = ["Engine", "Failure", "Ref", "Refused", "Run", "compile_node", "kind"]
