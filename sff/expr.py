@@ -212,21 +212,21 @@ _NOTHING = {"literal", "index", "slice", "expref", "field_ref"}
 def _root_names(node: Any) -> set[str]:
     """The context keys an expression reads from the root (its dependencies), or a
     `ROOT_READS` marker when it reads the context as a whole."""
-    kind = node["type"]
+    node_type = node["type"]
     children = node.get("children", [])
-    if kind == "field":
+    if node_type == "field":
         return {node["value"]}
-    if kind in _SELF:
+    if node_type in _SELF:
         return {WHOLE_CONTEXT}
-    if kind in _NOTHING:
+    if node_type in _NOTHING:
         return set()
-    if kind in _CHAINS:
+    if node_type in _CHAINS:
         # `@.bar` and `@ | bar` read `bar`: a leading `@` step is the context itself.
         first = next((c for c in children[:-1] if c["type"] not in _SELF), children[-1])
         return _root_names(first)
-    if kind in _ARRAYS or kind == "value_projection":
+    if node_type in _ARRAYS or node_type == "value_projection":
         if children[0]["type"] in _SELF:
-            return {EVERY_VALUE if kind == "value_projection" else AS_ARRAY}
+            return {EVERY_VALUE if node_type == "value_projection" else AS_ARRAY}
         return _root_names(children[0])
     names: set[str] = set()
     for child in children:
