@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import respx
 from pydantic import BaseModel
 
-from sff import Backend, Fallback, Function, call
+from sff import Backend, Fallback, Function, Retry, call
+from sff.cache import MemoryStore
 from sff.errors import SffError
 from sff.expr import EvaluationError
 
@@ -134,3 +136,17 @@ async def test_an_error_from_an_expression_is_an_sff_error_never_a_python_one() 
         await Function("c", shape="contains('foobar', `123`)").invoke()
     with pytest.raises(SffError):
         await Function("g", shape="max_by(input.xs, &k)").invoke(MIXED)
+
+
+async def test_a_cached_copy_is_parsed_afresh_for_every_invocation() -> None:
+    cached = Backend("cached", default="http://api.test", retry=Retry.none())
+    step = Fallback.cache(max_stale="1h", fresh="1h")
+    fn = Function("f", sources={"t": cached.get("/t", fallback=step)}, shape={"tags": "t.tags"})
+    store = MemoryStore()
+    with respx.mock() as router:
+        route = router.get("http://api.test/t").respond(200, json={"tags": ["a"]})
+        (await fn.invoke(cache=store)).data["tags"].append("leak")  # the network answer
+        (await fn.invoke(cache=store)).data["tags"].append("leak")  # served from the cache
+        third = await fn.invoke(cache=store)  # from the cache again
+    assert route.call_count == 1
+    assert third.data == {"tags": ["a"]}
