@@ -198,3 +198,24 @@ def test_a_caret_inside_a_template_points_at_the_offending_part() -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_template("/u/{a}/t/{xs[::0]}", Where("probe", "path"))
     assert caught.value.detail["column"] == len("/u/{a}/t/{xs")
+
+
+def test_a_function_of_sffs_own_that_declares_a_reference_gets_one() -> None:
+    from jmespath import functions as jfun
+
+    from sff._jmes import Engine, compile_node
+    from sff._jmes_parse import parse
+    from sff._jmes_values import Refused
+    from sff.expr import SffFunctions
+
+    class WithRef(SffFunctions):
+        @jfun.signature({"types": ["array"]}, {"types": ["expref"]})
+        def _func_count_by(self, items: list[Any], ref: Any) -> int:
+            return sum(1 for item in items if ref(item))
+
+    engine = Engine(WithRef())
+    assert "count_by" in engine.takes_ref
+    run = compile_node(parse("count_by(xs, &done)"), engine)
+    assert run({"xs": [{"done": True}, {"done": False}, {"done": True}]}) == 2
+    with pytest.raises(Refused, match="argument 2 must be an expression reference"):
+        compile_node(parse("count_by(xs, done)"), engine)
