@@ -41,6 +41,7 @@ class DeclarationError(SffError):
     """A function is declared wrongly; raised at import, reported by `sff check`."""
 
     code = "declaration"
+    location: tuple[str, int] | None = None  # (file, line) of the offending entry
 
 
 class ExpressionError(DeclarationError):
@@ -49,14 +50,26 @@ class ExpressionError(DeclarationError):
     def __init__(
         self, reason: str, *, function: str, where: str, expression: str, column: int | None
     ) -> None:
-        caret = "" if column is None else "\n    " + " " * column + "^"
         super().__init__(
-            f"function {function!r}, {where}: {reason}\n    {expression}{caret}",
+            f"function {function!r}, {where}: {reason}\n{pointed(expression, column)}",
             function=function,
             where=where,
             expression=expression,
             column=column,
         )
+
+
+def pointed(expression: str, column: int | None) -> str:
+    """The expression with a caret under ``column``; of a multi-line one (a shape), only
+    the line the caret is on."""
+    if column is None or "\n" not in expression:
+        caret = "" if column is None else "\n    " + " " * column + "^"
+        return f"    {expression}{caret}"
+    start = expression.rfind("\n", 0, column) + 1
+    end = expression.find("\n", column)
+    line = expression[start : len(expression) if end == -1 else end]
+    indent = len(line) - len(line.lstrip())
+    return f"    {line.strip()}\n    {' ' * (column - start - indent)}^"
 
 
 class PlanError(DeclarationError):

@@ -6,12 +6,15 @@ imports the executor on first use, and `handler` hands platform events to the ad
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from sff.errors import DeclarationError
+from sff.fields import check_function
+from sff.location import locate
 from sff.plan import Plan, build_plan, check_names
 from sff.shape import Shape, compile_shape
 from sff.spec import Duration, Source, seconds
@@ -57,9 +60,15 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
-        self.plan: Plan = build_plan(name, self.sources)
-        self.shape: Shape = compile_shape(name, shape, contract)
-        check_names(name, "shape", self.shape.names, set(self.sources))
+        caller = sys._getframe(1)  # where it is declared: errors point into that call
+        self.declared_at = (caller.f_code.co_filename, caller.f_lineno)
+        try:
+            self.plan: Plan = build_plan(name, self.sources)
+            self.shape: Shape = compile_shape(name, shape, contract)
+            check_names(name, "shape", self.shape.names, set(self.sources), self.shape.value)
+            check_function(self)
+        except DeclarationError as exc:
+            raise locate(exc, *self.declared_at) from None
 
     @property
     def contract(self) -> type[BaseModel] | None:

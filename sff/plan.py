@@ -16,7 +16,8 @@ from sff.expr import WHOLE_CONTEXT, Expr, Template, Value, Where, compile_expr, 
 from sff.expr import compile_value as _value
 from sff.spec import CallSource, HttpSource, Source
 
-RESERVED = frozenset({"input", "item"})
+RESERVED = frozenset({"input", "item", "meta"})
+"""Context names no source may take: the input, the current `each` item, source outcomes."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
     if not name.isidentifier() or name in RESERVED:
         raise PlanError(
             f"function {function!r}: {name!r} cannot name a source "
-            "(use an identifier other than 'input' and 'item')"
+            "(use an identifier other than 'input', 'item' and 'meta')"
         )
     opts = source.options
 
@@ -122,8 +123,59 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         )
     if each is not None and "item" in each.names:
         raise PlanError(f"function {function!r}, source {name!r}: `each` cannot use `item`")
-    deps = frozenset(names - RESERVED)
+    outcomes = _meta_deps(function, f"source {name!r}", parts, known, whole=False)
+    deps = frozenset(names - RESERVED) | outcomes
     return Node(name, source, deps, each, when, request, args, identity)
+
+
+def _meta_deps(
+    function: str, place: str, parts: list[Any], known: set[str], *, whole: bool
+) -> frozenset[str]:
+    """Sources read as ``meta.X``: X must be a source, and the reader waits for it."""
+    from sff.fields import meta_refs
+
+    found: set[str] = set()
+    for expr in _parts_exprs(parts):
+        if "meta" not in expr.names:
+            continue
+        refs = meta_refs(expr._ast)
+        if refs is None and not whole:
+            raise PlanError(
+                f"function {function!r}, {place}: `meta` is read as a whole, which would "
+                "wait for every source; name the source: meta.<source>.degraded",
+                function=function,
+                where=place,
+            )
+        found |= refs or set()
+    unknown = sorted(found - known)
+    if unknown:
+        raise PlanError(
+            f"function {function!r}, {place}: `meta.{unknown[0]}` names no source; "
+            f"known: {', '.join(sorted(known)) or '(no sources)'}",
+            function=function,
+            where=place,
+            name=unknown[0],
+        )
+    return frozenset(found)
+
+
+def _parts_exprs(parts: list[Any]) -> list[Expr]:
+    found: list[Expr] = []
+    for part in parts:
+        if isinstance(part, Expr):
+            found.append(part)
+        elif isinstance(part, Template):
+            found.extend(p for p in part.parts if isinstance(p, Expr))
+        elif isinstance(part, Value):
+            found.extend(_tree_exprs(part.tree))
+    return found
+
+
+def _tree_exprs(tree: Any) -> list[Expr]:
+    if isinstance(tree, Expr):
+        return [tree]
+    children = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else ()
+    return [e for c in children for e in _tree_exprs(c)]
 
 
 def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
@@ -138,10 +190,14 @@ def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
     )
 
 
-def check_names(function: str, place: str, names: frozenset[str], known: set[str]) -> None:
-    """Names an expression starts from must be `input` or a source. ``place`` is shown
-    as is (e.g. ``shape``)."""
+def check_names(
+    function: str, place: str, names: frozenset[str], known: set[str], value: Value | None = None
+) -> None:
+    """Names an expression starts from must be `input`, `meta` or a source. ``place`` is
+    shown as is (e.g. ``shape``); the shape may read `meta` whole, as it runs last."""
     _check_names(function, place, names, known, allow_item=False)
+    if value is not None:
+        _meta_deps(function, place, [value], known, whole=True)
 
 
 def _check_names(

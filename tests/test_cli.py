@@ -164,7 +164,7 @@ def test_check_names_file_line_function_field_and_caret_of_a_bad_expression(
 
     out = capsys.readouterr().out
     assert "ok    good" in out
-    assert "FAIL  functions/bad.py:4 (functions.bad)" in out
+    assert "FAIL  functions/bad.py:7 (functions.bad)" in out  # the shape entry, not Function(
     assert "function 'broken', shape.name:" in out
     lines = out.splitlines()
     expression = next(i for i, line in enumerate(lines) if line.strip() == "user.name[?")
