@@ -7,6 +7,7 @@
     │   ├── ExpressionError       bad_expression  500   a JMESPath syntax error, shown with a caret
     │   └── PlanError             bad_plan        500   unknown name, cycle, misuse of `item`
     └── InvocationError           invocation      500   raised while a function runs
+        ├── ConfigError           misconfigured   500   a backend URL variable unset or not http(s)
         ├── InputError            invalid_input   400   the input does not fit the input model
         ├── SourceError           source_failed   502   a required source failed (names it and why)
         ├── DeadlineError         deadline        504   the invocation ran out of time
@@ -78,6 +79,14 @@ class PlanError(DeclarationError):
 
 class InvocationError(SffError):
     code = "invocation"
+
+
+class ConfigError(InvocationError):
+    """The deployment is wrong (a backend's URL variable unset or not an http(s) URL):
+    never passed off as an outage, so no fallback stands in for it."""
+
+    code = "misconfigured"
+    status = 500
 
 
 class InputError(InvocationError):

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
-from sff.expr import truthy
+from sff.expr import EvaluationError, truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.fetch import HttpFetcher
 from sff.plan import Node
@@ -48,6 +49,7 @@ async def invoke(
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
+        check_backends(fn.plan)
         context = {"input": validate_input(fn, raw_input)}
         budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
         deadline = Deadline.for_budget(budget)
@@ -109,11 +111,18 @@ class Invocation:
 
     async def run(self) -> None:
         plan = self.fn.plan
+        self.context["meta"] = {}  # `meta.X`: X's outcome, for expressions that wait for X
         for name in plan.order:  # topological: every dependency's task already exists
             self.meta.sources[name] = SourceMeta(name)
             self.tasks[name] = asyncio.create_task(self.run_source(plan.nodes[name]))
         if not self.tasks:
             return
+        try:
+            await self.run_all()
+        finally:  # the shape sees every outcome, those settled at the deadline included
+            self.context["meta"] = {n: s.view() for n, s in self.meta.sources.items()}
+
+    async def run_all(self) -> None:
         done, pending = await asyncio.wait(
             self.tasks.values(),
             timeout=self.deadline.remaining() + GRACE_S,
@@ -174,6 +183,7 @@ class Invocation:
             self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
             src.end_ms = self.now_ms()
+            self.context["meta"][node.name] = src.view()
 
     async def fetch(self, node: Node, src: SourceMeta) -> Any:
         timeout = node.source.options.timeout
@@ -195,6 +205,7 @@ class Invocation:
                 async with gate:
                     return await self.fetch_one(node, context, src, timeout)
             except SffError as exc:
+                causes[index] = exc.message
                 try:
                     outcomes[index] = await self.rescue(node, context, chain, exc)
                 except SffError as final:
@@ -202,16 +213,21 @@ class Invocation:
                     return None
                 return outcomes[index].value  # type: ignore[union-attr]
 
+        causes: dict[int, str] = {}
         values = list(await asyncio.gather(*(one(i, item) for i, item in enumerate(items))))
-        self.judge_items(node, src, outcomes)
+        self.judge_items(node, src, outcomes, causes)
         return values
 
     def judge_items(
-        self, node: Node, src: SourceMeta, outcomes: list[Rescue | SffError | None]
+        self,
+        node: Node,
+        src: SourceMeta,
+        outcomes: list[Rescue | SffError | None],
+        causes: Mapping[int, str],
     ) -> None:
-        """Failed items up to `tolerate` stay null; beyond it the source fails as a whole."""
+        """Failed items up to `tolerate` stay null (or take the item fallback); beyond
+        it the source fails as a whole. Every failed item is noted: index and cause."""
         failed = [o for o in outcomes if isinstance(o, SffError)]
-        rescued = [o for o in outcomes if isinstance(o, Rescue)]
         tolerate = node.source.options.tolerate
         allowed = int(tolerate) if tolerate >= 1 else int(tolerate * len(outcomes))
         if len(failed) > allowed:
@@ -221,16 +237,25 @@ class Invocation:
                 f"{len(failed)} of {len(outcomes)} items failed "
                 f"(tolerated: {allowed}); first: {first}",
             )
-        if not failed and not rescued:
+        if not causes:
             return
         src.outcome = "degraded"
-        src.failed_items = len(failed) or None
-        kinds = sorted({r.kind for r in rescued} | ({"items"} if failed else set()))
-        src.degraded = "+".join(kinds)
+        src.failed_items = len(causes)
+        src.item_errors = [
+            {"index": i, "cause": causes[i], "fallback": _stood_in(outcomes[i])}
+            for i in sorted(causes)
+        ]
+        rescued = [o for o in outcomes if isinstance(o, Rescue)]
+        cached = [r for r in rescued if r.kind == "cache"]
+        # A cached copy says how old; any other stand-in (a value, null) is a failed item.
+        kinds = ({"cache"} if cached else set()) | (
+            {"items"} if len(cached) < len(causes) else set()
+        )
+        src.degraded = "+".join(sorted(kinds))
         ages = [r.age_s for r in rescued if r.age_s is not None]
         if ages:
             src.cache, src.stale_s = "stale", max(ages)
-        src.error = failed[0].message if failed else None
+        src.error = f"item {min(causes)}: {causes[min(causes)]}"
 
     async def fetch_one(
         self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
@@ -307,7 +332,8 @@ class Invocation:
         except SffError as final:
             src.outcome, src.error = "failed", final.message
             raise (self.deadline_error([node.name]) if late else final) from None
-        return self.degrade(node, src, found, error, reason="deadline" if late else "")
+        why = "deadline" if late else "expression" if isinstance(error, EvaluationError) else ""
+        return self.degrade(node, src, found, error, reason=why)
 
     async def rescue(
         self, node: Node, context: Mapping[str, Any], chain: tuple[Fallback, ...], error: SffError
@@ -328,6 +354,11 @@ class Invocation:
             src.cache, src.stale_s = "stale", found.age_s
         self.context[node.name] = found.value
         return found.value
+
+
+def _stood_in(outcome: Rescue | SffError | None) -> str | None:
+    """What answered for a failed item: a fallback's kind, or None (the item is null)."""
+    return outcome.kind if isinstance(outcome, Rescue) else None
 
 
 def item_chain(node: Node) -> tuple[Fallback, ...]:

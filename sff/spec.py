@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
-
     from sff.function import Function
 
 Duration: TypeAlias = float | int | str

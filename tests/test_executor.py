@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from sff import (
     Backend,
+    ConfigError,
     DeadlineError,
     Fallback,
     Function,
@@ -624,12 +625,44 @@ async def test_redirect_is_followed_when_the_backend_allows_it(mock: respx.MockR
     assert result.data == {"page": {"moved": True}}
 
 
-async def test_backend_without_url_names_the_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_backend_without_url_is_misconfigured_naming_the_env_var(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("SFF_TEST_NOWHERE_API", raising=False)
     nowhere = Backend("nowhere", env="SFF_TEST_NOWHERE_API")
     error = await failure(Function("f", sources={"x": nowhere.get("/x")}))
-    assert isinstance(error, SourceError) and error.status == 502
-    assert error.cause == "backend 'nowhere' has no URL: set $SFF_TEST_NOWHERE_API"
+    assert isinstance(error, ConfigError) and (error.status, error.code) == (500, "misconfigured")
+    assert error.detail["variable"] == "SFF_TEST_NOWHERE_API"
+    assert "$SFF_TEST_NOWHERE_API is not set" in error.message
+
+
+async def test_an_unset_url_is_not_an_outage_even_with_a_fallback(
+    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SFF_TEST_PRICING_API", raising=False)
+    pricing = Backend("pricing", env="SFF_TEST_PRICING_API")
+    mock.get(f"{BASE}/p").respond(json={"id": 1})
+    fn = Function(
+        "f",
+        sources={
+            "product": api.get("/p"),
+            "price": pricing.get("/price", fallback=Fallback.value({"amount": None})),
+        },
+    )
+    error = await failure(fn)
+    assert isinstance(error, ConfigError) and error.detail["source"] == "price"
+    assert "SFF_TEST_PRICING_API" in error.message
+
+
+async def test_a_url_variable_that_is_not_http_is_misconfigured_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFF_TEST_ODD_API", "localhost:8080")
+    odd = Backend("odd", env="SFF_TEST_ODD_API")
+    error = await failure(Function("f", sources={"x": odd.get("/x", fallback=Fallback.omit())}))
+    assert isinstance(error, ConfigError)
+    assert "$SFF_TEST_ODD_API is not an http(s) URL" in error.message
+    assert "localhost:8080" not in error.message
 
 
 async def test_backend_url_is_read_from_env_at_invocation(
@@ -646,8 +679,8 @@ async def test_backend_url_is_read_from_env_at_invocation(
 async def test_backend_url_that_is_not_http_says_where_it_came_from() -> None:
     ftp = Backend("ftp", default="ftp://files.test")
     error = await failure(Function("f", sources={"x": ftp.get("/x")}))
-    assert isinstance(error, SourceError)
-    assert error.cause == "backend 'ftp': not an http(s) URL in default="
+    assert isinstance(error, ConfigError)
+    assert "backend 'ftp': default= is not an http(s) URL" in error.message
 
 
 # -- what is sent ----------------------------------------------------------------------------
@@ -796,8 +829,8 @@ async def test_backend_env_url_that_is_not_http_names_the_env_var(
     monkeypatch.setenv("SFF_TEST_FTP_API", "ftp://files.test")
     ftp = Backend("ftp", env="SFF_TEST_FTP_API", default=BASE)
     error = await failure(Function("f", sources={"x": ftp.get("/x")}))
-    assert isinstance(error, SourceError)
-    assert error.cause == "backend 'ftp': not an http(s) URL in $SFF_TEST_FTP_API"
+    assert isinstance(error, ConfigError)
+    assert error.message.endswith("backend 'ftp': $SFF_TEST_FTP_API is not an http(s) URL")
 
 
 @respx.mock

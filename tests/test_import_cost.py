@@ -54,11 +54,11 @@ def test_declaring_a_function_module_loads_no_tooling_and_no_executor() -> None:
 
 
 def test_invoking_the_handler_loads_no_tooling() -> None:
-    # No backend URL is set, so the invocation answers 502 without any network.
+    # No backend URL is set, so the invocation answers 500 misconfigured without any network.
     loaded = modules_after(
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer"
+        "assert answer['statusCode'] == 500, answer"
     )
     assert {"sff.run", "httpx"} <= loaded
     assert loaded & set(TOOLING) == set()
