@@ -67,8 +67,8 @@ class Variable:
     name: str
     backend: str
     sources: tuple[str, ...]
-    has_default: bool
-    problem: str | None
+    state: str  # set | unset | unset, the default URL is used | set, not an http(s) URL
+    ok: bool
 
 
 def needed(fn: Function, environ: Mapping[str, str] = os.environ) -> list[Variable]:
@@ -90,6 +90,15 @@ def needed(fn: Function, environ: Mapping[str, str] = os.environ) -> list[Variab
             elif isinstance(source, CallSource) and isinstance(source.target, Fn):
                 todo.append(source.target)
     return [
-        Variable(var, b.name, tuple(srcs), b.default is not None, url_problem(b, environ))
+        Variable(var, b.name, tuple(srcs), *_state(var, b, environ))
         for var, (b, srcs) in sorted(found.items())
     ]
+
+
+def _state(variable: str, backend: Backend, environ: Mapping[str, str]) -> tuple[str, bool]:
+    problem = url_problem(backend, environ)
+    if environ.get(variable):
+        return ("set", True) if problem is None else ("set, not an http(s) URL", False)
+    if backend.default and problem is None:
+        return "unset, the default URL is used", True
+    return "unset", False

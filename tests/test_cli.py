@@ -128,7 +128,7 @@ def test_list_shows_route_input_sources_and_plan(
     assert "dashboard  GET /dashboard  — The signed-in user's home page" in out
     assert "input     DashboardQuery(user_id: int)" in out
     assert "members  GET users /teams/{user.team_id}/members" in out
-    assert "after user · timeout 0.8s · fallback value([])" in out
+    assert "after user · timeout 0.8s · retries 2 · fallback value([])" in out
     assert "each  keys(index_by(comments, 'user_id'))" in out
     assert "stages    [user, todos] → [team, members]" in out
     assert "critical  todo → owner" in out

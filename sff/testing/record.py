@@ -102,9 +102,17 @@ async def arecord_case(
     out_dir: Path | str = DEFAULT_DIR,
     name: str | None = None,
     headers: Mapping[str, str] | None = None,
+    allow_degraded: bool = False,
+    force: bool = False,
+    report: list[str] | None = None,
 ) -> Path:
     """Invoke ``fn`` once for real; write ``out_dir/<function>/<slug>.json``. Backend base
-    URLs come from the environment, as in production."""
+    URLs come from the environment, as in production. A failed or degraded run, or an
+    existing case, raises `RecordRefused` unless ``allow_degraded`` / ``force``; with
+    ``report``, a summary of what was recorded is appended to it."""
+    from sff.testing.keep import judge_overwrite, judge_run, summary
+
+    meta = None
     transport = RecordingTransport(backends_of([fn]))
     calls: dict[str, list[Any]] = {}
     case = Case(fn.name, input, dict(headers or {}))
@@ -120,11 +128,18 @@ async def arecord_case(
         async with httpx.AsyncClient(transport=transport) as client:
             try:
                 result = await fn.invoke(input, headers=headers, client=client)
-                case.output = result.json()
+                case.output, meta = result.json(), result.meta
             except SffError as exc:
                 case.error = {"status": exc.status, "code": exc.code, "message": exc.message}
+                meta = exc.meta
     case.exchanges, case.calls = transport.exchanges, calls
-    return case.save(Path(out_dir) / fn.name / f"{slug(input, name)}.json")
+    path = Path(out_dir) / fn.name / f"{slug(input, name)}.json"
+    judge_run(case, meta, allow_degraded=allow_degraded)
+    judge_overwrite(case, path, force=force)
+    saved = case.save(path)
+    if report is not None:
+        report.append(summary(case, saved, meta.sources if meta is not None else None))
+    return saved
 
 
 def record_case(
@@ -134,9 +149,12 @@ def record_case(
     out_dir: Path | str = DEFAULT_DIR,
     name: str | None = None,
     headers: Mapping[str, str] | None = None,
+    **policy: Any,
 ) -> Path:
     """`arecord_case` for scripts and the ``sff record`` command."""
-    return asyncio.run(arecord_case(fn, input, out_dir=out_dir, name=name, headers=headers))
+    return asyncio.run(
+        arecord_case(fn, input, out_dir=out_dir, name=name, headers=headers, **policy)
+    )
 
 
 def _backend(fn: Function, source: str) -> str:
