@@ -308,10 +308,12 @@ class Invocation:
                     cache=shared.store if shared is not None else None,  # one store per invocation
                 )
                 return result.json()
-            async with asyncio.timeout(left):
+            async with asyncio.timeout(left) as scope:
                 value = await target(**args)
-        except TimeoutError:
-            raise SourceError(node.name, f"timed out after {left:.3g}s") from None
+        except TimeoutError as exc:
+            if isinstance(target, Function) or scope.expired():
+                raise SourceError(node.name, f"timed out after {left:.3g}s") from None
+            raise SourceError(node.name, f"TimeoutError: {str(exc)[:200]}") from None
         except SffError as exc:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
