@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     )
     from sff.testing.properties import PropertyViolation, check_properties, property_test
     from sff.testing.record import arecord_case, record_case
-    from sff.testing.services import MockService, MockServices
     from sff.testing.replay import CaseFailure, areplay_case, replay_case
+    from sff.testing.services import MockService, MockServices
 
 # Loaded on first use: the pytest plugin imports this package in every test run.
 _HOME = {

@@ -94,7 +94,7 @@ class MockServices:
     def names(self) -> set[str]:
         """Names a service can be mocked by: source names and callables' names."""
         found: set[str] = set()
-        for fn, name, source in self._sources():
+        for _fn, name, source in self._sources():
             found |= {name, getattr(source.target, "__name__", name)}
         return found
 
