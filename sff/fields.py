@@ -115,7 +115,8 @@ class Checker:
         if node.when is not None:
             self.expr(node.when, scope)
         if node.identity is not None:
-            self.expr(node.identity, Rec("identity's context", {"input": self.input}, False))
+            known = {"input": self.input, "headers": dict[str, str]}
+            self.expr(node.identity, Rec("identity's context {input, headers}", known))
         if node.args is not None:
             self.value(node.args, scope)
         request = node.request
