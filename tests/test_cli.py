@@ -99,7 +99,7 @@ def test_new_project_passes_check_and_its_own_tests(
         timeout=120,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "4 passed" in tests.stdout
+    assert "6 passed" in tests.stdout  # 4 tests and the 2 cells of the degradation matrix
 
 
 def test_new_refuses_a_folder_that_is_not_empty(
