@@ -83,6 +83,15 @@ def test_a_negation_binding_tighter_than_the_path_is_caught() -> None:
         Function("f", sources={"pricing": api.get("/p")}, shape={"x": "!meta.pricing.degraded"})
 
 
+def test_a_parenthesised_negation_reads_the_outcome() -> None:
+    with respx.mock() as router:
+        router.get(f"{BASE}/p").respond(json={"x": 1})
+        fn = Function(
+            "f", sources={"pricing": api.get("/p")}, shape={"live": "!(meta.pricing.degraded)"}
+        )
+        assert fn.run().data == {"live": True}
+
+
 def test_meta_of_no_such_source_is_a_declaration_error() -> None:
     with pytest.raises(PlanError, match=r"`meta\.pricng` names no source"):
         Function("f", sources={"pricing": api.get("/p")}, shape={"x": "meta.pricng.degraded"})

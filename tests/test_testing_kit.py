@@ -16,7 +16,7 @@ SIGNUP = """
 from pydantic import BaseModel, Field
 from sff import Backend, Fallback, Function
 
-accounts = Backend("accounts", env="ACCOUNTS_API")
+accounts = Backend("accounts", env="ACCOUNTS_API", forward_headers=("authorization",))
 
 class Signup(BaseModel):
     email: str = Field(pattern=r"^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$")
@@ -34,7 +34,12 @@ signup = Function(
     "signup",
     input=Signup,
     sources={
-        "account": accounts.post("/accounts", body={"email": "input.email"}, response=Account),
+        "account": accounts.post(
+            "/accounts",
+            query={"source": "'web'"},
+            body={"email": "input.email"},
+            response=Account,
+        ),
         "tips": accounts.get("/tips", fallback=Fallback.omit(), response=list[str]),
     },
     shape={"id": "account.id", "tips": "tips"},
@@ -172,11 +177,12 @@ def test_what_a_backend_received_is_inspectable(project: pytest.Pytester) -> Non
             route = backends.accounts.post("/accounts").respond(json={"id": 7})
             backends.accounts.get("/tips").respond(json=["hi"])
             result = sff_invoke(signup, {"email": "ada@x.io", "name": "Ada", "age": 36},
-                                headers={"x-trace": "t"})
+                                headers={"authorization": "Bearer t"})
             assert result.status == 200
             sent = route.calls[0]
             assert sent.method == "POST" and sent.url.path == "/accounts"
-            assert dict(sent.url.params) == {}
+            assert dict(sent.url.params) == {"source": "web"}
+            assert sent.headers["authorization"] == "Bearer t"
             assert sent.headers["content-type"] == "application/json"
             assert json.loads(sent.content) == {"email": "ada@x.io"}
             tips = [r for r in backends.accounts.calls if r.url.path == "/tips"]
