@@ -100,11 +100,12 @@ class Checker:
         entries = {n: Rec(f"meta.{n}", META_KEYS) for n in fn.plan.nodes}
         self.meta = Rec("meta (the sources' outcomes)", entries)
 
+        self.root = Rec("the context", {"input": self.input, **self.sources, "meta": self.meta})
+
     def scope(self, item: Any = None) -> Rec:
-        known = {"input": self.input, **self.sources, "meta": self.meta}
-        if item is not None:
-            known["item"] = item
-        return Rec("the context", known)
+        if item is None:
+            return self.root
+        return Rec("the context", {**self.root.fields, "item": item})
 
     def source(self, node: Node) -> None:
         scope = self.scope()

@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from sff.errors import DeclarationError
 from sff.fields import check_function
-from sff.location import locate
 from sff.plan import Plan, build_plan, check_names
 from sff.shape import Shape, compile_shape
 from sff.spec import Duration, Source, seconds
@@ -68,6 +67,8 @@ class Function:
             check_names(name, "shape", self.shape.names, set(self.sources), self.shape.value)
             check_function(self)
         except DeclarationError as exc:
+            from sff.location import locate  # parses the file, only when there is an error
+
             raise locate(exc, *self.declared_at) from None
 
     @property

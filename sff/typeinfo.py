@@ -52,6 +52,8 @@ class Rec:
 
 def alternatives(tp: Any) -> list[Any]:
     """The non-null members of a union (``Optional[X]`` is ``[X]``), Annotated stripped."""
+    if isinstance(tp, Rec) or (isinstance(tp, type) and tp is not type(None)):
+        return [tp]  # the common case, without asking typing
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return alternatives(typing.get_args(tp)[0])
@@ -67,7 +69,23 @@ def alternatives(tp: Any) -> list[Any]:
 
 def kind(tp: Any) -> Kind:
     """The JSON kind of one (non-union) type."""
-    if isinstance(tp, Rec) or _is_model(tp):
+    if isinstance(tp, Rec):
+        return "object"
+    try:
+        return _KINDS[tp]
+    except (KeyError, TypeError):
+        pass
+    found = _kind(tp)
+    if _hashable(tp):  # declarations reuse a few types many times: remember them
+        _KINDS[tp] = found
+    return found
+
+
+_KINDS: dict[Any, Kind] = {}
+
+
+def _kind(tp: Any) -> Kind:
+    if _is_model(tp):
         return "object"
     origin = typing.get_origin(tp) or tp
     if not _hashable(origin):
@@ -127,10 +145,19 @@ def array_of(tp: Any) -> Any:
     return UNKNOWN if tp is UNKNOWN else list[tp]
 
 
-def fields(tp: Any) -> dict[str, Any] | None:
+def fields(tp: Any) -> Mapping[str, Any] | None:
     """An object's keys and their types; None when extra keys are allowed (open)."""
     if isinstance(tp, Rec):
-        return dict(tp.fields) if tp.closed else None
+        return tp.fields if tp.closed else None
+    if tp not in _FIELDS:  # a model class: its fields do not change once it is built
+        _FIELDS[tp] = _model_fields(tp)
+    return _FIELDS[tp]
+
+
+_FIELDS: dict[Any, dict[str, Any] | None] = {}
+
+
+def _model_fields(tp: Any) -> dict[str, Any] | None:
     assert _is_model(tp)
     if tp.model_config.get("extra") == "allow":
         return None

@@ -79,3 +79,11 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
     )
     assert {"sff.run", "sff.http.fetch", "sff.http.lean"} <= loaded
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
+
+
+def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
+    # Every declaration is checked against its models; carets, line lookup and
+    # did-you-mean are built only when a check fails.
+    loaded = modules_after("import tests.scenarios.example_like")
+    assert {"sff.fields", "sff.typeinfo"} <= loaded
+    assert loaded & {"sff.location", "sff.positions", "difflib"} == set()
