@@ -52,12 +52,22 @@ def url_problem(backend: Backend, environ: Mapping[str, str] = os.environ) -> st
     return f"backend {backend.name!r}: {given} is not an http(s) URL"  # never echo the value
 
 
-def _backends(plan: Plan) -> Iterator[tuple[str, Backend]]:
-    seen: set[int] = set()
+def _backends(plan: Plan, seen: set[int] | None = None) -> Iterator[tuple[str, Backend]]:
+    """Every backend of the plan and of the Functions it calls: a called function's unset
+    variable is as much a deployment mistake as our own, never its caller's outage."""
+    from sff.function import Function
+
+    seen = set() if seen is None else seen
     for name, node in plan.nodes.items():
-        if isinstance(node.source, HttpSource) and id(node.source.backend) not in seen:
-            seen.add(id(node.source.backend))
-            yield name, node.source.backend
+        source = node.source
+        if isinstance(source, HttpSource) and id(source.backend) not in seen:
+            seen.add(id(source.backend))
+            yield name, source.backend
+        elif isinstance(source, CallSource) and isinstance(source.target, Function):
+            inner = source.target.plan
+            if id(inner) not in seen:
+                seen.add(id(inner))
+                yield from ((f"{name} ({n})", b) for n, b in _backends(inner, seen))
 
 
 @dataclass(frozen=True)

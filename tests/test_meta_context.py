@@ -9,7 +9,7 @@ import pytest
 import respx
 from pydantic import BaseModel
 
-from sff import Backend, ExpressionError, Fallback, Function, PlanError
+from sff import Backend, ConfigError, ExpressionError, Fallback, Function, PlanError, call
 from sff.cache import MemoryStore
 from sff.waterfall import render_waterfall
 
@@ -159,3 +159,16 @@ async def test_each_failed_item_is_noted_with_its_index_and_cause(
     assert "notes;reason=items" in result.headers()["x-sff-degraded"]
     drawn = render_waterfall(result.meta, fn.plan, color=False, status=200)
     assert "1 failed" in drawn and "item 1:" in drawn
+
+
+async def test_a_called_functions_unset_variable_is_misconfigured_not_degraded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SFF_TEST_INNER_API", raising=False)
+    inner_api = Backend("inner", env="SFF_TEST_INNER_API")
+    inner = Function("inner", sources={"x": inner_api.get("/x")})
+    outer = Function("outer", sources={"sub": call(inner, fallback=Fallback.omit())})
+    with pytest.raises(ConfigError) as caught:
+        await outer.invoke()
+    assert caught.value.detail["variable"] == "SFF_TEST_INNER_API"
+    assert "source 'sub (x)'" in caught.value.message
