@@ -90,6 +90,19 @@ def _root_nodes(node: Any) -> Iterator[dict[str, Any]]:
         yield from _root_nodes(child)
 
 
+def unknown_name(name: str, known: list[str], exprs: list[Expr]) -> tuple[str | None, str]:
+    """For an unknown root name: the place of the expression using it, and a did-you-mean
+    with the expression and a caret under the name."""
+    from sff.errors import pointed
+    from sff.positions import root_column
+
+    for expr in exprs:
+        if name in expr.names:
+            hint = did_you_mean(name, ["input", *known]).split(" (fields:")[0]
+            return expr.where.place, f"{hint}\n{pointed(expr.text, root_column(expr.text, name))}"
+    return None, ""
+
+
 class Checker:
     """Types of one function's context, and the walk of its expressions."""
 

@@ -115,7 +115,14 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         parts += [request.path, request.query, request.headers, request.body]
         parts.append(request.idempotency_key)
     names = frozenset().union(*(p.names for p in parts if p is not None))
-    _check_names(function, f"source {name!r}", names, known, allow_item=each is not None)
+    _check_names(
+        function,
+        f"source {name!r}",
+        names,
+        known,
+        allow_item=each is not None,
+        exprs=_parts_exprs(parts),
+    )
     if when is not None and "item" in when.names:
         raise PlanError(
             f"function {function!r}, source {name!r}: `when` is checked once, "
@@ -195,13 +202,20 @@ def check_names(
 ) -> None:
     """Names an expression starts from must be `input`, `meta` or a source. ``place`` is
     shown as is (e.g. ``shape``); the shape may read `meta` whole, as it runs last."""
-    _check_names(function, place, names, known, allow_item=False)
+    exprs = _parts_exprs([value]) if value is not None else []
+    _check_names(function, place, names, known, allow_item=False, exprs=exprs)
     if value is not None:
         _meta_deps(function, place, [value], known, whole=True)
 
 
 def _check_names(
-    function: str, place: str, names: frozenset[str], known: set[str], *, allow_item: bool
+    function: str,
+    place: str,
+    names: frozenset[str],
+    known: set[str],
+    *,
+    allow_item: bool,
+    exprs: list[Expr] | None = None,
 ) -> None:
     if WHOLE_CONTEXT in names:
         raise PlanError(
@@ -214,11 +228,14 @@ def _check_names(
         )
     unknown = sorted(names - known - RESERVED)
     if unknown:
+        from sff.fields import unknown_name
+
+        where, shown = unknown_name(unknown[0], sorted(known), exprs or [])
         raise PlanError(
-            f"function {function!r}, {place}: unknown name {unknown[0]!r}; "
-            f"known: input, {', '.join(sorted(known)) or '(no sources)'}",
+            f"function {function!r}, {where or place}: unknown name {unknown[0]!r}; "
+            f"known: input, {', '.join(sorted(known)) or '(no sources)'}{shown}",
             function=function,
-            where=place,
+            where=where or place,
             name=unknown[0],
         )
 

@@ -65,3 +65,35 @@ def _first(node: Any) -> int | None:
         return int(node["pos"])
     found = [p for p in (_first(c) for c in node.get("children", [])) if p is not None]
     return min(found) if found else None
+
+
+def root_column(text: str, name: str) -> int | None:
+    """The offset of the first field ``name`` read from the root of the context."""
+    try:
+        tree: Any = _Noting().parse(text).parsed
+    except Exception:
+        return None
+    return _root_field(tree, name)
+
+
+_LEFT = {
+    "subexpression",
+    "index_expression",
+    "projection",
+    "value_projection",
+    "filter_projection",
+    "pipe",
+}
+
+
+def _root_field(node: Any, name: str) -> int | None:
+    if not isinstance(node, dict) or node["type"] in ("literal", "expref"):
+        return None
+    if node["type"] == "field":
+        return int(node["pos"]) if node["value"] == name and "pos" in node else None
+    children = node.get("children", [])
+    for child in children[:1] if node["type"] in _LEFT else children:
+        found = _root_field(child, name)
+        if found is not None:
+            return found
+    return None

@@ -150,12 +150,12 @@ def test_hello_rejects_a_user_id_below_one(backends, sff_invoke):
     assert json.loads(json.dumps(error.to_dict()))["error"]["code"] == "invalid_input"
 '''
 
-CONFTEST = '''\
+CONFTEST = """\
 # Every function, each source failing alone and all optional ones together: one test per case.
 from sff.testing import degradation_matrix
 
 degradation_matrix()
-'''
+"""
 
 README = """\
 # {name}
