@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 UNKNOWN: Any = Any
 Kind = Literal["unknown", "object", "array", "map", "scalar"]
@@ -52,6 +52,8 @@ class Rec:
 
 def alternatives(tp: Any) -> list[Any]:
     """The non-null members of a union (``Optional[X]`` is ``[X]``), Annotated stripped."""
+    if isinstance(tp, type) and issubclass(tp, RootModel):  # its JSON is its root's
+        return alternatives(tp.model_fields["root"].annotation)
     if isinstance(tp, Rec) or (isinstance(tp, type) and tp is not type(None)):
         return [tp]  # the common case, without asking typing
     origin = typing.get_origin(tp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, computed_field
 
 from sff import Backend, DeclarationError, ExpressionError, Fallback, Function, call
 from sff.cli import main
@@ -233,3 +233,13 @@ def test_sff_check_points_at_the_line_of_the_offending_entry(
     out = capsys.readouterr().out
     assert f"FAIL  functions/page.py:{line} (functions.page)" in out
     assert shown in out and "did you mean" in out and "^" in out
+
+
+def test_a_root_model_is_read_as_its_root() -> None:
+    class Reviewed(RootModel[list[Review]]):
+        pass
+
+    sources = {"r": api.get("/r", response=Reviewed)}
+    declare(sources=sources, shape={"n": "length(r[?rating > `3`])", "first": "r[0].rating"})
+    with pytest.raises(ExpressionError, match="no field 'ratng' in model Review"):
+        declare(sources=sources, shape={"first": "r[0].ratng"})
