@@ -90,16 +90,22 @@ def _root_nodes(node: Any) -> Iterator[dict[str, Any]]:
         yield from _root_nodes(child)
 
 
-def unknown_name(name: str, known: list[str], exprs: list[Expr]) -> tuple[str | None, str]:
+def unknown_name(
+    name: str, known: list[str], exprs: list[tuple[Expr, str, int]]
+) -> tuple[str | None, str]:
     """For an unknown root name: the place of the expression using it, and a did-you-mean
-    with the expression and a caret under the name."""
+    with the expression (as shown: a placeholder inside its template) and a caret."""
     from sff.errors import pointed
     from sff.positions import root_column
 
-    for expr in exprs:
+    for expr, shown, offset in exprs:
         if name in expr.names:
             hint = did_you_mean(name, ["input", *known]).split(" (fields:")[0]
-            return expr.where.place, f"{hint}\n{pointed(expr.text, root_column(expr.text, name))}"
+            at = root_column(expr.text, name)
+            return (
+                expr.where.place,
+                f"{hint}\n{pointed(shown, None if at is None else offset + at)}",
+            )
     return None, ""
 
 

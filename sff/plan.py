@@ -121,7 +121,7 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         names,
         known,
         allow_item=each is not None,
-        exprs=_parts_exprs(parts),
+        exprs=shown_exprs(parts),
     )
     if when is not None and "item" in when.names:
         raise PlanError(
@@ -167,14 +167,26 @@ def _meta_deps(
 
 
 def _parts_exprs(parts: list[Any]) -> list[Expr]:
-    found: list[Expr] = []
+    return [expr for expr, _, _ in shown_exprs(parts)]
+
+
+def shown_exprs(parts: list[Any]) -> list[tuple[Expr, str, int]]:
+    """Every expression of the parts, with the text it is shown in and its offset there
+    (a path placeholder is shown inside its template)."""
+    found: list[tuple[Expr, str, int]] = []
     for part in parts:
         if isinstance(part, Expr):
-            found.append(part)
+            found.append((part, part.text, 0))
         elif isinstance(part, Template):
-            found.extend(p for p in part.parts if isinstance(p, Expr))
+            offset = 0
+            for piece in part.parts:
+                if isinstance(piece, str):
+                    offset += len(piece)
+                else:
+                    found.append((piece, part.text, offset + 1))
+                    offset += len(piece.text) + 2
         elif isinstance(part, Value):
-            found.extend(_tree_exprs(part.tree))
+            found.extend((e, e.text, 0) for e in _tree_exprs(part.tree))
     return found
 
 
@@ -202,7 +214,7 @@ def check_names(
 ) -> None:
     """Names an expression starts from must be `input`, `meta` or a source. ``place`` is
     shown as is (e.g. ``shape``); the shape may read `meta` whole, as it runs last."""
-    exprs = _parts_exprs([value]) if value is not None else []
+    exprs = shown_exprs([value]) if value is not None else []
     _check_names(function, place, names, known, allow_item=False, exprs=exprs)
     if value is not None:
         _meta_deps(function, place, [value], known, whole=True)
@@ -215,7 +227,7 @@ def _check_names(
     known: set[str],
     *,
     allow_item: bool,
-    exprs: list[Expr] | None = None,
+    exprs: list[tuple[Expr, str, int]] | None = None,
 ) -> None:
     if WHOLE_CONTEXT in names:
         raise PlanError(

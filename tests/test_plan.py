@@ -152,7 +152,7 @@ def test_unknown_name_is_rejected_listing_the_known_names() -> None:
     assert caught.value.detail["name"] == "usr"
     assert caught.value.detail["where"] == "source 'team' path"  # the field that reads it
     assert "did you mean 'user'?" in message
-    assert message.endswith("\n    usr.team_id\n    ^")  # a caret under the name
+    assert message.endswith("\n    /teams/{usr.team_id}\n" + " " * 12 + "^")  # under the name
 
 
 def test_unknown_name_without_sources_says_so() -> None:
