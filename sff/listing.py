@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sff.cli import load, where
+from sff.typeinfo import name as name_of
 from sff.waterfall import stages_text
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _source_fields(fn: Function, name: str) -> dict[str, Any]:
         required=opts.required,
         personal=opts.personal or None,
         identity=opts.identity,
-        response=_type_name(opts.response) if opts.response is not None else None,
+        response=name_of(opts.response, inner=True) if opts.response is not None else None,
     )
     return {k: v for k, v in fields.items() if v not in (None, {}, [])}
 
