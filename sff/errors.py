@@ -14,6 +14,9 @@
 
 Every error carries a stable ``code``, an HTTP ``status`` and a ``detail`` dict that is safe
 to show a caller: no traceback, no secret. ``to_dict()`` is the JSON body of an error answer.
+An `InvocationError`'s text passes through `sff.secrets.redact` when it is made, so no
+secret value the invocation sent or received survives in it; a backend's error body
+excerpt is kept apart (``SourceError.excerpt``) for the log and ``meta``, never the body.
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ class PlanError(DeclarationError):
 class InvocationError(SffError):
     code = "invocation"
 
+    def __init__(self, message: str, **detail: Any) -> None:
+        from sff.secrets import redact, redact_data
+
+        super().__init__(redact(message), **redact_data(detail))
+
 
 class InputError(InvocationError):
     code = "invalid_input"
@@ -81,16 +89,17 @@ class SourceError(InvocationError):
     def __init__(
         self, source: str, cause: str, *, status: int | None = None, excerpt: str | None = None
     ) -> None:
+        from sff.secrets import redact
+
         super().__init__(
-            f"source {source!r} failed: {cause}",
-            source=source,
-            cause=cause,
-            upstream_status=status,
-            excerpt=excerpt,
+            f"source {source!r} failed: {cause}", source=source, cause=cause, upstream_status=status
         )
         self.source = source
-        self.cause = cause
+        self.cause = self.detail["cause"]
         self.upstream_status = status
+        # What the backend said: redacted, for the log and meta; a caller sees it only
+        # when the function opts in (`Function(show_backend_errors=True)`).
+        self.excerpt = None if excerpt is None else redact(excerpt)
 
 
 class DeadlineError(InvocationError):

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from sff import secrets
 from sff._httpx import httpx
 from sff._lean import LeanRequest, LeanSender, Prefix, header, prefix
 from sff._transport import StreamTransport, _httpcore_patched
@@ -76,6 +77,7 @@ class Client(httpx.AsyncClient):
 
 
 def new_client(max_connections: int = 100) -> httpx.AsyncClient:
+    secrets.guard_loggers()  # httpx logs request URLs, httpcore response headers
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
@@ -183,9 +185,8 @@ class HttpFetcher:
         try:
             return await asyncio.shield(work)
         except SourceError as exc:  # the failure is ours too: name this source in it
-            excerpt = exc.detail.get("excerpt")
             raise SourceError(
-                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+                src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
         finally:
             src.status = origin.status
@@ -361,6 +362,7 @@ class HttpFetcher:
             base = self.base_url(node.name, source.backend)
         except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
+        secrets.note_request(source.backend, base, query, headers)
         return source.method, base, path, query, headers, content
 
     def base_url(self, name: str, backend: Backend) -> str:

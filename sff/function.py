@@ -45,6 +45,7 @@ class Function:
         route: str | None = None,
         method: str = "GET",
         description: str | None = None,
+        show_backend_errors: bool = False,
     ) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
@@ -57,6 +58,9 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
+        # A 502's body carries the failed backend's error text only when asked: it may echo
+        # what sff sent (redacted, but a backend's own secrets are not known to sff).
+        self.show_backend_errors = show_backend_errors
         self.plan: Plan = build_plan(name, self.sources)
         self.shape: Shape = compile_shape(name, shape, contract)
         check_names(name, "shape", self.shape.names, set(self.sources))

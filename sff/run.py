@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff import failures, secrets
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
@@ -45,6 +46,19 @@ async def invoke(
 ) -> Result:
     """Run ``fn`` once. ``timeout`` is the platform's time left, when it says; ``cache``
     a store to use instead of opening (and closing) the configured one."""
+    with secrets.scope(headers):
+        return await _invoke(fn, raw_input, headers, timeout, request_id, client, cache)
+
+
+async def _invoke(
+    fn: Function,
+    raw_input: Any,
+    headers: Mapping[str, str] | None,
+    timeout: float | None,
+    request_id: str | None,
+    client: httpx.AsyncClient | None,
+    cache: CacheStore | SafeStore | None,
+) -> Result:
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
@@ -62,6 +76,7 @@ async def invoke(
         data = fn.shape.apply(context)
     except SffError as exc:
         exc.meta = meta
+        failures.expose(fn, exc)
         raise
     finally:
         meta.duration_ms = (time.perf_counter() - started) * 1000
@@ -290,7 +305,7 @@ class Invocation:
         except SffError as exc:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
-            raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
     async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
@@ -302,6 +317,7 @@ class Invocation:
         late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
+        failures.noted(src, error, self.meta.request_id)
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:
