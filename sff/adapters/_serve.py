@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sff import secrets
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
 from sff.adapters._errors import BadRequest, InternalError
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sff.cache import SafeStore
     from sff.function import Function
 
-logger = logging.getLogger("sff.adapters")
+logger = secrets.logger("sff.adapters")  # tracebacks may quote secrets: redacted
 
 
 def handle_sync(
