@@ -102,6 +102,7 @@ class HttpFetcher:
         cache: SourceCache | None = None,
     ) -> None:
         self.cache = cache
+        self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
         self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
@@ -234,6 +235,7 @@ class HttpFetcher:
             else:
                 status, body = await self._send_once(name, backend, request, seconds, statuses)
             src.status = status
+            self.received_bytes += len(body)
             value = parse_json(name, request, status, body)
             if remember is not None and self.cache is not None:
                 self.cache.remember(remember[0], status, body, remember[1])

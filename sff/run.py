@@ -10,12 +10,12 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import failures, secrets
+from sff import bounded, failures, secrets
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
@@ -62,6 +62,7 @@ async def _invoke(
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
+        bounded.check_input(fn, raw_input)
         context = {"input": validate_input(fn, raw_input)}
         budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
         deadline = Deadline.for_budget(budget)
@@ -73,7 +74,14 @@ async def _invoke(
         finally:
             if store is not None:  # pending writes finish before the instance may end
                 await store.aclose(deadline.left_to_answer())
-        data = fn.shape.apply(context)
+        large = bounded.large_context(fetcher.received_bytes, context["input"])
+        data = await bounded.evaluate(
+            lambda: fn.shape.apply(context),
+            large=large,
+            within=deadline.left_to_answer(),
+            function=fn.name,
+            stage="shape",
+        )
     except SffError as exc:
         exc.meta = meta
         failures.expose(fn, exc)
@@ -194,30 +202,40 @@ class Invocation:
         timeout = node.source.options.timeout
         if node.each is None:
             return await self.fetch_one(node, self.context, src, timeout)
-        items = node.each.search(self.context)
+        each = node.each
+        items = await bounded.evaluate(
+            lambda: each.search(self.context),
+            large=bounded.large_context(self.fetcher.received_bytes, self.context["input"]),
+            within=self.deadline.remaining(),
+            function=self.fn.name,
+            stage=f"each of {node.name}",
+        )
         if items is None:
             items = []
         if not isinstance(items, list):
             raise SourceError(node.name, f"`each` gave {type(items).__name__}, expected an array")
         src.items = len(items)
-        gate = asyncio.Semaphore(node.source.options.concurrency)
+        limit = node.source.options.max_items
+        if len(items) > limit:  # one input must not buy unbounded work on a shared instance
+            raise SourceError(
+                node.name, f"`each` gave {len(items)} items, over its max_items of {limit}"
+            )
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
+        values: list[Any] = [None] * len(items)
 
-        async def one(index: int, item: Any) -> Any:
+        async def one(index: int, item: Any) -> None:
             context = {**self.context, "item": item}
             try:
-                async with gate:
-                    return await self.fetch_one(node, context, src, timeout)
+                values[index] = await self.fetch_one(node, context, src, timeout)
             except SffError as exc:
                 try:
-                    outcomes[index] = await self.rescue(node, context, chain, exc)
+                    outcomes[index] = found = await self.rescue(node, context, chain, exc)
+                    values[index] = found.value
                 except SffError as final:
                     outcomes[index] = final
-                    return None
-                return outcomes[index].value  # type: ignore[union-attr]
 
-        values = list(await asyncio.gather(*(one(i, item) for i, item in enumerate(items))))
+        await in_turn(one, items, node.source.options.concurrency)
         self.judge_items(node, src, outcomes)
         return values
 
@@ -344,6 +362,27 @@ class Invocation:
             src.cache, src.stale_s = "stale", found.age_s
         self.context[node.name] = found.value
         return found.value
+
+
+async def in_turn(
+    one: Callable[[int, Any], Awaitable[None]], items: list[Any], concurrency: int
+) -> None:
+    """``one(index, item)`` for every item, at most ``concurrency`` at a time: that many
+    workers take the next item when they are free, so no task waits for a turn."""
+    pending = iter(enumerate(items))
+
+    async def worker() -> None:
+        for index, item in pending:  # shared: each item goes to exactly one worker
+            await one(index, item)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
 
 
 def item_chain(node: Node) -> tuple[Fallback, ...]:

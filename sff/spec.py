@@ -149,6 +149,8 @@ class SourceOptions:
     and test data (`sff.testing` generates responses from it); never enforced at run time."""
     item_fallback: tuple[Fallback, ...] = ()
     """For `each`: the chain tried for one failed item before it counts as failed."""
+    max_items: int = 1000
+    """For `each`: more items than this fail the source at once, before any call."""
 
     @property
     def required(self) -> bool:
@@ -168,9 +170,12 @@ def _options(
     identity: str | None = None,
     response: Any = None,
     item_fallback: Fallbacks = None,
+    max_items: int = 1000,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
+    if max_items < 1:
+        raise DeclarationError(f"max_items must be at least 1, got {max_items}")
     if tolerate < 0:
         raise DeclarationError(f"tolerate must be a count or a ratio >= 0, got {tolerate}")
     chain, item_chain = _chain(fallback), _chain(item_fallback)
@@ -194,6 +199,7 @@ def _options(
         identity,
         response,
         item_chain,
+        max_items,
     )
 
 
