@@ -85,7 +85,7 @@ def _serve(channel: IO[bytes], fn: Function, started: float, *, once: bool) -> N
 
 
 def _pooled_client() -> httpx.AsyncClient:
-    from sff.fetch import new_client
+    from sff.http.client import new_client
 
     return new_client()
 
