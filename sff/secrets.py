@@ -91,6 +91,8 @@ class Scope:
         for value in values:
             if len(value) >= MIN_VALUE_CHARS:
                 self.values.add(value)
+                if self.parent is not None:  # the caller's logs may show it too
+                    self.parent.note(value)
                 if " " in value:  # "Bearer abc": the token alone may be echoed too
                     self.note(*value.split())
 

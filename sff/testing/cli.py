@@ -18,13 +18,19 @@ from sff.testing.discover import load_functions
 def configure_record(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the function to invoke against its real backends")
     parser.add_argument("--input", default="{}", help="the input, as JSON (default: {})")
-    parser.add_argument("--case", dest="case_name", help="the case file name (default: from input)")
+    parser.add_argument(
+        "--name",
+        "--case",
+        dest="case_name",
+        help="the case file name (default: the input's non-personal fields, or a short hash)",
+    )
     parser.add_argument("--header", action="append", default=[], help="NAME=VALUE, repeatable")
     parser.add_argument("--out", default="tests/cases", help="the cases directory")
     parser.add_argument("--root", default=".", help="the project directory")
 
 
 def record(args: argparse.Namespace) -> int:
+    from sff.testing.casefile import load_case
     from sff.testing.record import record_case
 
     fn = _function(args.root, args.name)
@@ -38,6 +44,8 @@ def record(args: argparse.Namespace) -> int:
     headers = dict(h.split("=", 1) for h in args.header if "=" in h)
     path = record_case(fn, data, out_dir=Path(args.out), name=args.case_name, headers=headers)
     print(f"recorded {path}")
+    for what in load_case(path).redacted:
+        print(f"  redacted: {what}")
     return 0
 
 

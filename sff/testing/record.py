@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 
+from sff import secrets
 from sff.errors import SffError
 from sff.function import Function
 from sff.spec import Backend
-from sff.testing.casefile import Case, Exchange, kept_headers, slug
+from sff.testing.casefile import Case, Exchange, kept_headers
 from sff.testing.discover import backends_of, functions_used
 from sff.testing.patch import (
     Target,
@@ -25,6 +26,7 @@ from sff.testing.patch import (
     with_header,
     with_target,
 )
+from sff.testing.scrub import case_name, scrub_case
 
 DEFAULT_DIR = Path("tests/cases")
 MARK = "x-sff-recording-backend"  # set on each source's requests, removed before sending
@@ -103,7 +105,8 @@ async def arecord_case(
     name: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Path:
-    """Invoke ``fn`` once for real; write ``out_dir/<function>/<slug>.json``. Backend base
+    """Invoke ``fn`` once for real; write ``out_dir/<function>/<name>.json``
+    (``name``, else `sff.testing.scrub.case_name`), redacted by `scrub_case`. Backend base
     URLs come from the environment, as in production."""
     transport = RecordingTransport(backends_of([fn]))
     calls: dict[str, list[Any]] = {}
@@ -117,6 +120,7 @@ async def arecord_case(
             for s in http_sources(each):
                 replace[s] = with_header(MARK, _backend(each, s))
             stack.enter_context(patched_sources(each, replace))
+        seen = stack.enter_context(secrets.scope(headers))  # what to redact afterwards
         async with httpx.AsyncClient(transport=transport) as client:
             try:
                 result = await fn.invoke(input, headers=headers, client=client)
@@ -124,7 +128,8 @@ async def arecord_case(
             except SffError as exc:
                 case.error = {"status": exc.status, "code": exc.code, "message": exc.message}
     case.exchanges, case.calls = transport.exchanges, calls
-    return case.save(Path(out_dir) / fn.name / f"{slug(input, name)}.json")
+    scrub_case(case, transport.backends, seen.all())
+    return case.save(Path(out_dir) / fn.name / f"{case_name(input, name)}.json")
 
 
 def record_case(
