@@ -37,17 +37,18 @@ _pool: list[ThreadPoolExecutor] = []
 def is_large(value: Any, limit: int = LARGE_NODES) -> bool:
     """Whether ``value`` holds more than ``limit`` JSON values; stops counting past it, so
     a large document costs ``limit`` steps to recognise and a small one a few."""
-    stack, seen = [value], 0
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[Any] = [value]
+    seen = 0
     while stack:
         node = stack.pop()
-        if isinstance(node, dict):
-            seen += len(node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            seen += len(node)
-            stack.extend(node)
+        children = node.values() if isinstance(node, dict) else node
+        seen += len(children)
         if seen > limit:
             return True
+        # only containers go on the stack: a flat array of 200,000 ids is one step
+        stack.extend([c for c in children if isinstance(c, dict | list)])
     return False
 
 

@@ -47,6 +47,7 @@ class Function:
         description: str | None = None,
         show_backend_errors: bool = False,
         max_input_values: int = 20_000,
+        max_input_bytes: int = 1024 * 1024,
     ) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
@@ -62,10 +63,12 @@ class Function:
         # A 502's body carries the failed backend's error text only when asked: it may echo
         # what sff sent (redacted, but a backend's own secrets are not known to sff).
         self.show_backend_errors = show_backend_errors
-        if max_input_values < 1:
-            raise DeclarationError(f"function {name!r}: max_input_values must be at least 1")
-        # Validating input runs in C holding the interpreter: bounded by its size, not time.
+        if max_input_values < 1 or max_input_bytes < 1:
+            raise DeclarationError(f"function {name!r}: input bounds must be at least 1")
+        # Parsing and validating input run in C holding the interpreter, so every other
+        # request on the instance waits for them: bounded by size, as time cannot be.
         self.max_input_values = max_input_values
+        self.max_input_bytes = max_input_bytes
         self.plan: Plan = build_plan(name, self.sources)
         self.shape: Shape = compile_shape(name, shape, contract)
         check_names(name, "shape", self.shape.names, set(self.sources))

@@ -160,3 +160,20 @@ async def test_shaping_past_the_deadline_is_a_504_naming_the_stage() -> None:
     with pytest.raises(DeadlineError) as caught:
         await fn.invoke(rows(30_000))
     assert caught.value.status == 504 and "in shape" in caught.value.message
+
+
+async def test_a_body_over_max_input_bytes_is_a_413_before_it_is_parsed() -> None:
+    import httpx
+
+    from sff.adapters.asgi import app
+
+    fn = Function("post", method="POST", shape="input", max_input_bytes=1000)
+    application = app(fn)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sff.test") as client:
+        small = await client.post("/post", json={"a": 1})
+        large = await client.post("/post", content=b"[" + b"1," * 1000 + b"1]")
+    await application.shutdown()
+    assert small.status_code == 200 and small.json() == {"a": 1}
+    assert large.status_code == 413
+    assert "over max_input_bytes (1000) of function 'post'" in large.json()["error"]["message"]

@@ -197,3 +197,10 @@ def test_redact_removes_noted_values_and_what_looks_like_a_secret() -> None:
     assert redact("redis://user:hunter22@cache:6379/0") == "redis://user:[redacted]@cache:6379/0"
     assert redact("(b'set-cookie', b'sid=zzzz')") == "(b'set-cookie', b'[redacted]')"
     assert redact('{"token": "tttt"}') == '{"token": "[redacted]"}'
+
+
+async def test_a_templated_header_cannot_smuggle_another_header(server: EchoServer) -> None:
+    api = Backend("echo", default=server.url)
+    fn = Function("f", sources={"x": api.get("/ok", headers={"x-v": "input.v"})})
+    with pytest.raises(SourceError, match="contains a CR, LF or NUL"):
+        await fn.invoke({"v": "a\r\nx-evil: 1"})

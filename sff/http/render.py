@@ -73,6 +73,8 @@ class Renderer:
                 text = scalar_text(value, f"header {name!r}")
                 if not text.isascii():
                     raise ValueError(f"header {name!r} is not ASCII text")
+                if "\r" in text or "\n" in text or "\0" in text:  # would start a new header
+                    raise ValueError(f"header {name!r} contains a CR, LF or NUL character")
                 headers[name] = text
         headers.setdefault("x-request-id", self._request_id)
         return headers
