@@ -60,7 +60,11 @@ def instance(api: str) -> Iterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # stuck in a blocked event loop: the point of it
+            proc.kill()
+            proc.wait()
 
 
 def rows_body(megabytes: float) -> bytes:

@@ -62,10 +62,10 @@ async def _invoke(
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
+        budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
+        deadline = Deadline.for_budget(budget)  # validating a large input counts too
         bounded.check_input(fn, raw_input)
         context = {"input": validate_input(fn, raw_input)}
-        budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
-        deadline = Deadline.for_budget(budget)
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
