@@ -4,8 +4,9 @@ One resident instance (sff's ASGI app under uvicorn) is sent a heavy request whi
 client pings ``/ping`` on the same instance back to back; the row is the slowest ping
 answered while the heavy request ran, against pings with nothing heavy going on. Heavy
 requests: ``each`` over 200,000 input ids under a 2 s deadline (refused past max_items
-before any call), a 6 MB input sorted and grouped (shaped off the event loop), and the
-same input under the default input bound (a 400 before any work).
+before any call), a 6 MB input under the default input bounds (a 413 before it is parsed),
+and the same input with the bounds raised, sorted and grouped (shaped off the event loop,
+but parsed in C on it: the cost of opting in, shown without a target).
 """
 
 from __future__ import annotations
@@ -141,12 +142,14 @@ def run(settings: Settings) -> Report:
                 f"{answered['heavy request'].median:.0f} ms; slowest concurrent ping median "
                 f"{stats['ping during'].median:.0f} ms (alone {stats['ping alone'].median:.0f} ms)"
             )
+            if path == "/big":  # bounds raised on purpose: the cost of opting in, no target
+                continue
             report.targets.append(
                 Target(
                     f"bounds {case}: slowest concurrent /ping",
                     stats["ping during"].median,
-                    250,
-                    unit=" ms",
+                    100,
+                    unit="ms",
                 )
             )
     return report

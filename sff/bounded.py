@@ -1,4 +1,8 @@
-"""Bounded work per invocation: expression evaluation on large data leaves the event loop.
+"""Bounded work per invocation: `each` runs its items in turn, and expression evaluation
+on large data leaves the event loop.
+
+`in_turn` gives an `each` as many workers as its concurrency, taking items one by one, so a
+long item list never becomes a task per item (and `max_items` refuses one past the bound).
 
 JMESPath runs in Python, and on a large document (``sort_by``/``group_by`` over a 6 MB
 input) one evaluation can hold the event loop for most of a second, so every other
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -104,3 +108,24 @@ def _late(function: str, stage: str) -> DeadlineError:
         f"function {function!r} ran out of time in {stage} (a large document)",
         unfinished=[stage],
     )
+
+
+async def in_turn(
+    one: Callable[[int, Any], Awaitable[None]], items: list[Any], concurrency: int
+) -> None:
+    """``one(index, item)`` for every item, at most ``concurrency`` at a time: that many
+    workers take the next item when they are free, so no task waits for a turn."""
+    pending = iter(enumerate(items))
+
+    async def worker() -> None:
+        for index, item in pending:  # shared: each item goes to exactly one worker
+            await one(index, item)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise

@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -235,7 +235,7 @@ class Invocation:
                 except SffError as final:
                     outcomes[index] = final
 
-        await in_turn(one, items, node.source.options.concurrency)
+        await bounded.in_turn(one, items, node.source.options.concurrency)
         self.judge_items(node, src, outcomes)
         return values
 
@@ -362,27 +362,6 @@ class Invocation:
             src.cache, src.stale_s = "stale", found.age_s
         self.context[node.name] = found.value
         return found.value
-
-
-async def in_turn(
-    one: Callable[[int, Any], Awaitable[None]], items: list[Any], concurrency: int
-) -> None:
-    """``one(index, item)`` for every item, at most ``concurrency`` at a time: that many
-    workers take the next item when they are free, so no task waits for a turn."""
-    pending = iter(enumerate(items))
-
-    async def worker() -> None:
-        for index, item in pending:  # shared: each item goes to exactly one worker
-            await one(index, item)
-
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
-    try:
-        await asyncio.gather(*workers)
-    except BaseException:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        raise
 
 
 def item_chain(node: Node) -> tuple[Fallback, ...]:
