@@ -77,7 +77,8 @@ def note_request(
 
 def declare_static(values: Iterable[str]) -> None:
     """Values that are secret in every invocation (a backend's static secret headers)."""
-    _STATIC.update(v for v in values if len(v) >= MIN_VALUE_CHARS)
+    for value in values:
+        _STATIC.update(v for v in (value, *_parts(value)) if len(v) >= MIN_VALUE_CHARS)
 
 
 class Scope:
@@ -93,8 +94,9 @@ class Scope:
                 self.values.add(value)
                 if self.parent is not None:  # the caller's logs may show it too
                     self.parent.note(value)
-                if " " in value:  # "Bearer abc": the token alone may be echoed too
-                    self.note(*value.split())
+                self.note(*_parts(value))
+
+
 
     def note_pairs(self, pairs: Iterable[tuple[str, str]], declared: tuple[str, ...] = ()) -> None:
         """Note the values of the secret ones among (name, value) pairs."""
@@ -103,6 +105,24 @@ class Scope:
     def all(self) -> set[str]:
         own = self.values | (self.parent.all() if self.parent else set())
         return own
+
+
+_SCHEMES = frozenset({"bearer", "basic", "digest", "negotiate", "token"})
+
+
+def _parts(value: str) -> list[str]:
+    """The pieces of a credential that may be echoed alone: the token of ``Bearer abc``,
+    the values of ``sid=abc; theme=x``."""
+    if " " not in value and "=" not in value:
+        return []
+    pieces = [_value_of(p.strip()) for chunk in value.split(";") for p in chunk.split(" ")]
+    return [p for p in pieces if p and p != value and p.lower() not in _SCHEMES]
+
+
+def _value_of(piece: str) -> str:
+    """``sid=abc`` -> ``abc``; base64 padding (``abc==``) is not a separator."""
+    _, eq, value = piece.partition("=")
+    return value if eq and value.strip("=") else piece
 
 
 def current() -> Scope | None:
