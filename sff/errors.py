@@ -69,10 +69,21 @@ class PlanError(DeclarationError):
 class InvocationError(SffError):
     code = "invocation"
 
-    def __init__(self, message: str, **detail: Any) -> None:
-        from sff.secrets import redact, redact_data
+    # Detail taken from the declaration (expressions, field names): only known secret
+    # values are taken out of them, never what merely looks like a secret.
+    DECLARED: ClassVar[frozenset[str]] = frozenset(
+        {"expression", "where", "function", "field", "contract", "expected", "source"}
+    )
 
-        super().__init__(redact(message), **redact_data(detail))
+    def __init__(self, message: str, **detail: Any) -> None:
+        from sff.secrets import redact, redact_data, redact_values
+
+        declared = [v for k, v in detail.items() if k in self.DECLARED and isinstance(v, str)]
+        clean = {
+            k: redact_values(v) if k in self.DECLARED and isinstance(v, str) else redact_data(v)
+            for k, v in detail.items()
+        }
+        super().__init__(redact(message, keep=declared), **clean)
 
 
 class InputError(InvocationError):

@@ -36,7 +36,9 @@ MIN_VALUE_CHARS = 4  # shorter values ("1", "en") would shred unrelated text
 _WORDS = "|".join(SECRET_WORDS) + "|authorization|cookie"
 
 # scheme://user:password@host -> scheme://user:[redacted]@host
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s@/]+)(@)")
+_URL_PASSWORD = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\*+@|\[redacted\]@)([^\s@/]+)(@)"
+)  # a password already masked (``***``) stays as it is
 _SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic|digest)(\s+)([A-Za-z0-9._~+/=-]{4,})")
 # httpcore logs headers as (b'name', b'value') tuples
 _BYTES_PAIR = re.compile(
@@ -96,8 +98,6 @@ class Scope:
                     self.parent.note(value)
                 self.note(*_parts(value))
 
-
-
     def note_pairs(self, pairs: Iterable[tuple[str, str]], declared: tuple[str, ...] = ()) -> None:
         """Note the values of the secret ones among (name, value) pairs."""
         self.note(*(value for name, value in pairs if is_secret(name, declared)))
@@ -155,20 +155,34 @@ def known() -> set[str]:
     return _STATIC | (here.all() if here is not None else set())
 
 
-def redact(text: str, extra: Iterable[str] = ()) -> str:
-    """``text`` without any secret value known here, nor anything that looks like one."""
+def redact(text: str, extra: Iterable[str] = (), *, keep: Iterable[str] = ()) -> str:
+    """``text`` without any secret value known here, nor anything that looks like one.
+    ``keep``: spans of declared text (an expression) that only known values are taken
+    from, so a shape such as ``{token: user.token}`` is still shown as written."""
     if not text:
         return text
+    text = redact_values(text, extra)
+    kept = [redact_values(k, extra) for k in keep if k]
+    for i, span in enumerate(kept):
+        text = text.replace(span, f"\x00{i}\x00")
+    text = _URL_PASSWORD.sub(rf"\1{REDACTED}\3", text)
+    text = _SCHEME_TOKEN.sub(rf"\1\2{REDACTED}", text)
+    text = _BYTES_PAIR.sub(rf"\1{REDACTED}\3", text)
+    text = _PAIR.sub(rf"\1{REDACTED}", text)
+    for i, span in enumerate(kept):
+        text = text.replace(f"\x00{i}\x00", span)
+    return text
+
+
+def redact_values(text: str, extra: Iterable[str] = ()) -> str:
+    """``text`` with every secret value known here (and ``extra``) replaced."""
     # longest first, so a token inside a longer known value does not leave a tail
     for value in sorted(
         {*known(), *(v for v in extra if len(v) >= MIN_VALUE_CHARS)}, key=len, reverse=True
     ):
         if value in text:
             text = text.replace(value, REDACTED)
-    text = _URL_PASSWORD.sub(rf"\1{REDACTED}\3", text)
-    text = _SCHEME_TOKEN.sub(rf"\1\2{REDACTED}", text)
-    text = _BYTES_PAIR.sub(rf"\1{REDACTED}\3", text)
-    return _PAIR.sub(rf"\1{REDACTED}", text)
+    return text
 
 
 def redact_data(value: Any, extra: Iterable[str] = ()) -> Any:
@@ -225,6 +239,8 @@ GUARDED = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "hpack.hpack",  # HTTP/2 header coding, at DEBUG: values included
+    "hpack.table",
     "uvicorn.access",
     "uvicorn.error",
     "sff",

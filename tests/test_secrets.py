@@ -204,3 +204,16 @@ async def test_a_templated_header_cannot_smuggle_another_header(server: EchoServ
     fn = Function("f", sources={"x": api.get("/ok", headers={"x-v": "input.v"})})
     with pytest.raises(SourceError, match="contains a CR, LF or NUL"):
         await fn.invoke({"v": "a\r\nx-evil: 1"})
+
+
+def test_an_expression_in_an_error_is_shown_as_written_while_secrets_are_not() -> None:
+    from sff.expr import EvaluationError
+
+    error = EvaluationError(
+        "function 'f', shape: expression `{token: user.token}` failed: got password=pw-1234",
+        function="f",
+        where="shape",
+        expression="{token: user.token}",
+    )
+    assert "`{token: user.token}`" in error.message and "pw-1234" not in error.message
+    assert error.detail["expression"] == "{token: user.token}"
