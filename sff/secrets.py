@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 REDACTED = "[redacted]"
 SECRET_NAMES = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
-SECRET_WORDS = ("token", "secret", "key", "password", "passwd", "session", "credential")
+SECRET_WORDS = (
+    "token", "secret", "key", "password", "passwd", "session", "credential", "auth",
+    "signature", "jwt",
+)  # fmt: skip
 MIN_VALUE_CHARS = 4  # shorter values ("1", "en") would shred unrelated text
 _WORDS = "|".join(SECRET_WORDS) + "|authorization|cookie"
 
