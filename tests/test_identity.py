@@ -175,3 +175,27 @@ def test_a_shared_header_must_be_forwarded() -> None:
 def test_names_given_as_one_string_are_refused() -> None:
     with pytest.raises(DeclarationError, match="tuple of names"):
         Backend("api", default="http://x", forward_headers="accept-language")  # type: ignore[arg-type]
+
+
+async def test_over_http_b_gets_a_502_not_a_s_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from sff.adapters.asgi import app
+
+    monkeypatch.setenv("SFF_CACHE_URL", f"sqlite://{tmp_path / 'cache.sqlite3'}")
+    with echo_server() as server:
+        fn = function(server.url, KINDS[2], [Fallback.cache()])
+        application = app(fn)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sff.test") as client:
+            a = await client.get("/private", headers={"x-api-key": "alice-key-1"})
+            server.stop()
+            b = await client.get("/private", headers={"x-api-key": "bob-key-2"})
+            again = await client.get("/private", headers={"x-api-key": "alice-key-1"})
+        await application.shutdown()
+    assert a.status_code == 200 and "alice-key-1" in a.text
+    assert b.status_code == 502 and "alice" not in b.text
+    assert again.status_code == 200 and again.json() == a.json()
+    assert again.headers["x-sff-degraded"].startswith("me;reason=cache")
