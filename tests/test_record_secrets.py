@@ -3,6 +3,7 @@ returns every credential it was sent, in its body and in its response headers.""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from sff import Backend, Function
+from sff.testing import cli
 from sff.testing.casefile import load_case
 from sff.testing.record import record_case
 from sff.testing.replay import replay_case
@@ -115,10 +117,6 @@ def test_the_command_prints_what_it_redacted(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import argparse
-
-    from sff.testing import cli
-
     fn = echoing(server.url)
     monkeypatch.setattr(cli, "_function", lambda root, name: fn)
     args = argparse.Namespace(
