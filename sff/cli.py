@@ -312,9 +312,11 @@ def invoke(
             )
         return 1
     except Exception as exc:  # a bug below us: say so in one line, never a traceback
-        print(f"sff invoke: unexpected {type(exc).__name__}: {exc}", file=err)
+        from sff.secrets import redact
+
+        print(redact(f"sff invoke: unexpected {type(exc).__name__}: {exc}"), file=err)
         if show_traceback:
-            print(_traceback(exc), file=err)
+            print(redact(_traceback(exc)), file=err)
         return 1
     print(json.dumps(result.json(), indent=2, ensure_ascii=False), file=out)
     if meta:

@@ -15,6 +15,9 @@
 
 Every error carries a stable ``code``, an HTTP ``status`` and a ``detail`` dict that is safe
 to show a caller: no traceback, no secret. ``to_dict()`` is the JSON body of an error answer.
+An `InvocationError`'s text passes through `sff.secrets.redact` when it is made, so no
+secret value the invocation sent or received survives in it; a backend's error body
+excerpt is kept apart (``SourceError.excerpt``) for the log and ``meta``, never the body.
 """
 
 from __future__ import annotations
@@ -80,6 +83,22 @@ class PlanError(DeclarationError):
 class InvocationError(SffError):
     code = "invocation"
 
+    # Detail taken from the declaration (expressions, field names): only known secret
+    # values are taken out of them, never what merely looks like a secret.
+    DECLARED: ClassVar[frozenset[str]] = frozenset(
+        {"expression", "where", "function", "field", "contract", "expected", "source"}
+    )
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        from sff.secrets import redact, redact_data, redact_values
+
+        declared = [v for k, v in detail.items() if k in self.DECLARED and isinstance(v, str)]
+        clean = {
+            k: redact_values(v) if k in self.DECLARED and isinstance(v, str) else redact_data(v)
+            for k, v in detail.items()
+        }
+        super().__init__(redact(message, keep=declared), **clean)
+
 
 class ConfigError(InvocationError):
     """The deployment is wrong (a backend's URL variable unset or not an http(s) URL):
@@ -103,16 +122,17 @@ class SourceError(InvocationError):
     def __init__(
         self, source: str, cause: str, *, status: int | None = None, excerpt: str | None = None
     ) -> None:
+        from sff.secrets import redact
+
         super().__init__(
-            f"source {source!r} failed: {cause}",
-            source=source,
-            cause=cause,
-            upstream_status=status,
-            excerpt=excerpt,
+            f"source {source!r} failed: {cause}", source=source, cause=cause, upstream_status=status
         )
         self.source = source
-        self.cause = cause
+        self.cause = self.detail["cause"]
         self.upstream_status = status
+        # What the backend said: redacted, for the log and meta; a caller sees it only
+        # when the function opts in (`Function(show_backend_errors=True)`).
+        self.excerpt = None if excerpt is None else redact(excerpt)
 
 
 class DeadlineError(InvocationError):

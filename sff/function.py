@@ -47,6 +47,9 @@ class Function:
         route: str | None = None,
         method: str = "GET",
         description: str | None = None,
+        show_backend_errors: bool = False,
+        max_input_values: int = 20_000,
+        max_input_bytes: int = 1024 * 1024,
     ) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
@@ -59,6 +62,15 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
+        # A 502's body carries the failed backend's error text only when asked: it may echo
+        # what sff sent (redacted, but a backend's own secrets are not known to sff).
+        self.show_backend_errors = show_backend_errors
+        if max_input_values < 1 or max_input_bytes < 1:
+            raise DeclarationError(f"function {name!r}: input bounds must be at least 1")
+        # Parsing and validating input run in C holding the interpreter, so every other
+        # request on the instance waits for them: bounded by size, as time cannot be.
+        self.max_input_values = max_input_values
+        self.max_input_bytes = max_input_bytes
         caller = sys._getframe(1)  # where it is declared: errors point into that call
         self.declared_at = (caller.f_code.co_filename, caller.f_lineno)
         try:

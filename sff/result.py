@@ -28,6 +28,7 @@ class SourceMeta:
     degraded: str | None = None  # why a fallback stands in
     stale_s: float | None = None
     error: str | None = None
+    excerpt: str | None = None  # the start of a failed backend's body, redacted
 
     @property
     def duration_ms(self) -> float | None:

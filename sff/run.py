@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff import bounded, failures, secrets
 from sff._jmes_values import fresh
 from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
@@ -49,12 +50,28 @@ async def invoke(
     """Run ``fn`` once. ``timeout`` is the platform's time left, when it says, of which
     ``margin`` is kept back to answer; ``cache`` a store to use instead of opening (and
     closing) the configured one."""
+    with secrets.scope(headers):
+        return await _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin)
+
+
+async def _invoke(
+    fn: Function,
+    raw_input: Any,
+    headers: Mapping[str, str] | None,
+    timeout: float | None,
+    request_id: str | None,
+    client: httpx.AsyncClient | None,
+    cache: CacheStore | SafeStore | None,
+    margin: float,
+) -> Result:
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
         check_backends(fn.plan)
-        context = {"input": validate_input(fn, raw_input)}
+        # validating a large input counts against the deadline too
         deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
+        bounded.check_input(fn, raw_input)
+        context = {"input": validate_input(fn, raw_input)}
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
@@ -63,9 +80,17 @@ async def invoke(
         finally:
             if store is not None:  # pending writes finish before the instance may end
                 await store.aclose(deadline.left_to_answer())
-        data = fn.shape.apply(context)
+        large = bounded.large_context(fetcher.received_bytes, context["input"])
+        data = await bounded.evaluate(
+            lambda: fn.shape.apply(context),
+            large=large,
+            within=deadline.left_to_answer(),
+            function=fn.name,
+            stage="shape",
+        )
     except SffError as exc:
         exc.meta = meta
+        failures.expose(fn, exc)
         raise
     finally:
         meta.duration_ms = (time.perf_counter() - started) * 1000
@@ -191,32 +216,42 @@ class Invocation:
         timeout = node.source.options.timeout
         if node.each is None:
             return await self.fetch_one(node, self.context, src, timeout)
-        items = node.each.search(self.context)
+        each = node.each
+        items = await bounded.evaluate(
+            lambda: each.search(self.context),
+            large=bounded.large_context(self.fetcher.received_bytes, self.context["input"]),
+            within=self.deadline.remaining(),
+            function=self.fn.name,
+            stage=f"each of {node.name}",
+        )
         if items is None:
             items = []
         if not isinstance(items, list):
             raise SourceError(node.name, f"`each` gave {type(items).__name__}, expected an array")
         src.items = len(items)
-        gate = asyncio.Semaphore(node.source.options.concurrency)
+        limit = node.source.options.max_items
+        if len(items) > limit:  # one input must not buy unbounded work on a shared instance
+            raise SourceError(
+                node.name, f"`each` gave {len(items)} items, over its max_items of {limit}"
+            )
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
+        values: list[Any] = [None] * len(items)
 
-        async def one(index: int, item: Any) -> Any:
+        async def one(index: int, item: Any) -> None:
             context = {**self.context, "item": item}
             try:
-                async with gate:
-                    return await self.fetch_one(node, context, src, timeout)
+                values[index] = await self.fetch_one(node, context, src, timeout)
             except SffError as exc:
                 causes[index] = exc.message
                 try:
-                    outcomes[index] = await self.rescue(node, context, chain, exc)
+                    outcomes[index] = found = await self.rescue(node, context, chain, exc)
+                    values[index] = found.value
                 except SffError as final:
                     outcomes[index] = final
-                    return None
-                return outcomes[index].value  # type: ignore[union-attr]
 
         causes: dict[int, str] = {}
-        values = list(await asyncio.gather(*(one(i, item) for i, item in enumerate(items))))
+        await bounded.in_turn(one, items, node.source.options.concurrency)
         self.judge_items(node, src, outcomes, causes)
         return values
 
@@ -319,7 +354,7 @@ class Invocation:
         except SffError as exc:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
-            raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
 
@@ -332,6 +367,7 @@ class Invocation:
         late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
+        failures.noted(src, error, self.meta.request_id)
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:

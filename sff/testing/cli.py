@@ -24,13 +24,19 @@ def configure_record(parser: argparse.ArgumentParser) -> None:
         help="keep a failed or degraded run as the expected answer (refused otherwise)",
     )
     parser.add_argument("--force", action="store_true", help="replace an existing case file")
-    parser.add_argument("--case", dest="case_name", help="the case file name (default: from input)")
+    parser.add_argument(
+        "--name",
+        "--case",
+        dest="case_name",
+        help="the case file name (default: the input's non-personal fields, or a short hash)",
+    )
     parser.add_argument("--header", action="append", default=[], help="NAME=VALUE, repeatable")
     parser.add_argument("--out", default="tests/cases", help="the cases directory")
     parser.add_argument("--root", default=".", help="the project directory")
 
 
 def record(args: argparse.Namespace) -> int:
+    from sff.testing.casefile import load_case
     from sff.testing.record import record_case
 
     fn = _function(args.root, args.name)
@@ -47,7 +53,7 @@ def record(args: argparse.Namespace) -> int:
     report: list[str] = []
     try:
         require_input(fn, args.input is not None)
-        record_case(
+        path = record_case(
             fn,
             data,
             out_dir=Path(args.out),
@@ -61,6 +67,8 @@ def record(args: argparse.Namespace) -> int:
         print(f"sff record: not recorded: {exc}", file=sys.stderr)
         return 1
     print("\n".join(report))
+    for what in load_case(path).redacted:
+        print(f"  redacted: {what}")
     return 0
 
 

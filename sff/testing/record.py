@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 
+from sff import secrets
 from sff.errors import SffError
 from sff.function import Function
 from sff.spec import Backend
-from sff.testing.casefile import Case, Exchange, kept_headers, slug
+from sff.testing.casefile import Case, Exchange, kept_headers
 from sff.testing.discover import backends_of, functions_used
 from sff.testing.patch import (
     Target,
@@ -25,6 +26,7 @@ from sff.testing.patch import (
     with_header,
     with_target,
 )
+from sff.testing.scrub import case_name, scrub_case
 
 DEFAULT_DIR = Path("tests/cases")
 MARK = "x-sff-recording-backend"  # set on each source's requests, removed before sending
@@ -106,7 +108,8 @@ async def arecord_case(
     force: bool = False,
     report: list[str] | None = None,
 ) -> Path:
-    """Invoke ``fn`` once for real; write ``out_dir/<function>/<slug>.json``. Backend base
+    """Invoke ``fn`` once for real; write ``out_dir/<function>/<name>.json``
+    (``name``, else `sff.testing.scrub.case_name`), redacted by `scrub_case`. Backend base
     URLs come from the environment, as in production. A failed or degraded run, or an
     existing case, raises `RecordRefused` unless ``allow_degraded`` / ``force``; with
     ``report``, a summary of what was recorded is appended to it."""
@@ -125,6 +128,7 @@ async def arecord_case(
             for s in http_sources(each):
                 replace[s] = with_header(MARK, _backend(each, s))
             stack.enter_context(patched_sources(each, replace))
+        seen = stack.enter_context(secrets.scope(headers))  # what to redact afterwards
         async with httpx.AsyncClient(transport=transport) as client:
             try:
                 result = await fn.invoke(input, headers=headers, client=client)
@@ -133,7 +137,8 @@ async def arecord_case(
                 case.error = {"status": exc.status, "code": exc.code, "message": exc.message}
                 meta = exc.meta
     case.exchanges, case.calls = transport.exchanges, calls
-    path = Path(out_dir) / fn.name / f"{slug(input, name)}.json"
+    scrub_case(case, transport.backends, seen.all())  # before the diff and the save
+    path = Path(out_dir) / fn.name / f"{case_name(input, name)}.json"
     judge_run(case, meta, allow_degraded=allow_degraded)
     judge_overwrite(case, path, force=force)
     saved = case.save(path)
