@@ -1,0 +1,191 @@
+"""The gateway's HTTP front: uvicorn's h11 protocol with the limits a platform sets.
+
+uvicorn closes idle keep-alive connections but has no timeout for a request head, so a
+client that connects and sends nothing (or half a head, a byte at a time) would hold a
+connection, and a file descriptor, forever (slowloris). `GuardedH11` adds that timeout,
+answers protocol errors with a JSON body (uvicorn's own are plain text), and refuses
+connections over the cap with a JSON 503 and Retry-After instead of uvicorn's bare 503,
+so a full gateway keeps answering rather than leaving clients in the accept queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+import signal
+import socket
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+if TYPE_CHECKING:
+    from uvicorn import Config
+
+    from sff.serve.options import Options
+
+HEAD_LIMIT_BYTES = 16 * 1024  # request line + headers; over it: 431
+BACKLOG = 1024  # kernel accept queue; the cap below answers before it fills
+PLATFORM_HEADROOM = 32  # connections kept for /_sff, /docs and the like
+FDS_PER_INSTANCE = 4  # a worker's stdin/stdout pipes and their transports
+FDS_RESERVED = 64  # logs, the SQLite cache, Redis, the reloader, Python itself
+
+
+class RecordingConnection(h11.Connection):
+    """An h11 connection that keeps the last protocol error, so the answer can name it."""
+
+    last_error: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.last_error = exc
+            raise
+
+
+class GuardedH11(H11Protocol):
+    head_timeout: float = 5.0  # set per server by `protocol`
+
+    def __init__(self, config: Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.conn: RecordingConnection = RecordingConnection(h11.SERVER, HEAD_LIMIT_BYTES)
+        self.cap = config.limit_concurrency
+        self.limit_concurrency = None  # the cap is applied per connection, in JSON
+        self.head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if self.cap is not None and len(self.connections) > self.cap:
+            self.app = over_capacity
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()  # the head is in: the app's own timeouts take over
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self._arm()  # the next request's head gets the same time
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self.head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self.head_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        if self.conn.trailing_data[0] and self.conn.our_state is h11.IDLE:
+            message = f"the request head did not arrive within {self.head_timeout:g} s"
+            self._answer(408, "request_timeout", message)
+        self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        error = self.conn.last_error
+        status = error.error_status_hint if error is not None else 400
+        status = status if status in (400, 431, 501) else 400
+        detail = str(error) if error is not None else msg
+        if status == 431:
+            detail = f"the request head is over the {HEAD_LIMIT_BYTES}-byte limit"
+        self._answer(status, "bad_request", f"not a valid HTTP/1.1 request: {detail}"[:300])
+        self.transport.close()
+
+    def _answer(self, status: int, code: str, message: str) -> None:
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        headers = [
+            ("content-type", "application/json"),
+            ("content-length", str(len(body))),
+            ("connection", "close"),
+        ]
+        try:
+            for event in (h11.Response(status_code=status, headers=headers),
+                          h11.Data(data=body), h11.EndOfMessage()):  # fmt: skip
+                self.transport.write(self.conn.send(event) or b"")
+        except h11.LocalProtocolError:
+            pass  # a response was already under way: closing is all that is left
+
+
+async def over_capacity(scope: Any, receive: Any, send: Any) -> None:
+    """The answer on a connection over the cap: come back shortly, on a new connection."""
+    body = json.dumps(
+        {"error": {"code": "over_capacity", "message": "the gateway is at its connection "
+                   "limit; retry shortly"}}
+    ).encode()  # fmt: skip
+    headers = [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+               (b"connection", b"close"), (b"content-length", str(len(body)).encode())]  # fmt: skip
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def protocol(head_timeout: float) -> type[GuardedH11]:
+    return type("GuardedH11", (GuardedH11,), {"head_timeout": head_timeout})
+
+
+def connection_cap(options: Options, functions: int) -> int:
+    """Open connections at most: every instance busy and its queue full, plus headroom for
+    the platform pages, within the file descriptors the process may open (so a flood is
+    answered 503 instead of stalling in accept with EMFILE)."""
+    wanted = max(1, functions) * (options.max_instances + options.queue_depth) + PLATFORM_HEADROOM
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    spare = soft - FDS_RESERVED - max(1, functions) * options.max_instances * FDS_PER_INSTANCE
+    return max(8, min(wanted, spare))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host.strip("[]"), port), family=family, backlog=BACKLOG)
+
+
+def config(app: Any, options: Options, functions: int) -> Config:
+    from uvicorn import Config
+
+    return Config(
+        app,
+        http=protocol(options.head_timeout),
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=False,
+        backlog=BACKLOG,
+        h11_max_incomplete_event_size=HEAD_LIMIT_BYTES,
+        timeout_keep_alive=int(options.keep_alive),
+        limit_concurrency=connection_cap(options, functions),
+        timeout_graceful_shutdown=5,
+    )
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, except that SIGINT/SIGTERM only stop it: uvicorn re-raises the
+    signal once it has shut down, which would end the process before the gateway has
+    stopped its instances and printed the summary."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
