@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from sff.errors import InputError, InvocationError
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})  # a body here has no defined meaning
 FORM = "application/x-www-form-urlencoded"
+DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 # Deeper than any real payload; far below where json and pydantic would recurse to death.
 MAX_JSON_DEPTH = 64
 
@@ -82,6 +84,12 @@ def header_map(pairs: Iterable[tuple[Any, Any]]) -> dict[str, str]:
             raise BadRequest(f"header {name!r} contains a CR, LF or NUL character", header=name)
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
+
+
+def env_max_body() -> int:
+    """The body limit every front applies: ``SFF_MAX_BODY_BYTES``, else 6 MB."""
+    raw = os.environ.get("SFF_MAX_BODY_BYTES", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BODY_BYTES
 
 
 def decode_body(body: Any, base64_encoded: bool, limit: int) -> bytes:
@@ -169,9 +177,7 @@ def within_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> Any:
 
 
 def too_deep(limit: int = MAX_JSON_DEPTH) -> BadRequest:
-    return BadRequest(
-        f"body is nested deeper than {limit} levels", field="(body)", max_depth=limit
-    )
+    return BadRequest(f"body is nested deeper than {limit} levels", field="(body)", max_depth=limit)
 
 
 async def read_body(

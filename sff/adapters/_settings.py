@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+from sff.inbound import DEFAULT_MAX_BODY_BYTES, env_max_body
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "configure", "current", "env_max_body", "reset"]
+
 TRUE = {"1", "true", "yes", "on"}
 
 _overrides: dict[str, Any] = {}
@@ -69,8 +72,3 @@ def current() -> Settings:
 def parse_origins(value: Iterable[str] | str) -> frozenset[str]:
     items = value.split(",") if isinstance(value, str) else value
     return frozenset(o.strip().rstrip("/") for o in items if o.strip())
-
-
-def env_max_body() -> int:
-    raw = os.environ.get("SFF_MAX_BODY_BYTES", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BODY_BYTES

@@ -23,13 +23,14 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from sff.serve.reading import HEAD_LIMIT_BYTES
+
 if TYPE_CHECKING:
     from uvicorn import Config
 
     from sff.serve.options import Options
 
-HEAD_LIMIT_BYTES = 16 * 1024  # request line + headers; over it: 431
-BACKLOG = 1024  # kernel accept queue; the cap below answers before it fills
+BACKLOG = 1024  # kernel accept queue (asyncio also accepts up to this many at a time)
 PLATFORM_HEADROOM = 32  # connections kept for /_sff, /docs and the like
 FDS_PER_INSTANCE = 4  # a worker's stdin/stdout pipes and their transports
 FDS_RESERVED = 64  # logs, the SQLite cache, Redis, the reloader, Python itself
@@ -57,12 +58,23 @@ class GuardedH11(H11Protocol):
         self.cap = config.limit_concurrency
         self.limit_concurrency = None  # the cap is applied per connection, in JSON
         self.head_timer: asyncio.TimerHandle | None = None
+        self.waiting_since: float | None = None  # loop time the wait for a head began
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if self.cap is not None and len(self.connections) > self.cap:
-            self.app = over_capacity
+            self._make_room()
         self._arm()
+
+    def _make_room(self) -> None:
+        """Over the cap, the connection waiting longest for a request head gives way (as
+        nginx drains idle keep-alive connections), so idle and half-sent connections cannot
+        lock real clients out; with none to evict, this one is answered 503."""
+        waiting = [c for c in self.connections if isinstance(c, GuardedH11) and c.waiting_since]
+        if waiting:
+            min(waiting, key=lambda c: c.waiting_since or 0.0)._give_up_waiting()
+        else:
+            self.app = over_capacity
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
@@ -80,20 +92,25 @@ class GuardedH11(H11Protocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self.head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self.waiting_since = self.loop.time()
+        self.head_timer = self.loop.call_later(self.head_timeout, self._give_up_waiting)
 
     def _disarm(self) -> None:
+        self.waiting_since = None
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
 
-    def _head_timed_out(self) -> None:
-        self.head_timer = None
+    def _give_up_waiting(self) -> None:
+        """Close a connection still without a complete request head: silently when it sent
+        nothing (as after a keep-alive timeout), with a JSON 408 when it sent part of one."""
+        self._disarm()
         if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return
         if self.conn.trailing_data[0] and self.conn.our_state is h11.IDLE:
             message = f"the request head did not arrive within {self.head_timeout:g} s"
             self._answer(408, "request_timeout", message)
+        self.connections.discard(self)  # gone now for the cap, not when the close completes
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
@@ -137,21 +154,34 @@ def protocol(head_timeout: float) -> type[GuardedH11]:
     return type("GuardedH11", (GuardedH11,), {"head_timeout": head_timeout})
 
 
+def backlog() -> int:
+    """The accept queue, smaller when file descriptors are few: asyncio accepts up to this
+    many connections in one go, before the cap can make room for any of them."""
+    soft = _soft_file_limit()
+    return BACKLOG if soft is None else max(16, min(BACKLOG, soft // 8))
+
+
 def connection_cap(options: Options, functions: int) -> int:
     """Open connections at most: every instance busy and its queue full, plus headroom for
-    the platform pages, within the file descriptors the process may open (so a flood is
-    answered 503 instead of stalling in accept with EMFILE)."""
-    wanted = max(1, functions) * (options.max_instances + options.queue_depth) + PLATFORM_HEADROOM
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
+    the platform pages, within the file descriptors the process may open (less two accept
+    batches in flight), so a flood is answered instead of stalling in accept on EMFILE."""
+    wanted = max(1, functions) * (options.max_instances + options.queue_depth)
+    wanted += PLATFORM_HEADROOM
+    soft = _soft_file_limit()
+    if soft is None:
         return wanted
-    spare = soft - FDS_RESERVED - max(1, functions) * options.max_instances * FDS_PER_INSTANCE
-    return max(8, min(wanted, spare))
+    instances = max(1, functions) * options.max_instances * FDS_PER_INSTANCE
+    return max(8, min(wanted, soft - FDS_RESERVED - instances - 2 * backlog()))
+
+
+def _soft_file_limit() -> int | None:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
 
 
 def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host.strip("[]"), port), family=family, backlog=BACKLOG)
+    return socket.create_server((host.strip("[]"), port), family=family, backlog=backlog())
 
 
 def config(app: Any, options: Options, functions: int) -> Config:
@@ -166,7 +196,7 @@ def config(app: Any, options: Options, functions: int) -> Config:
         log_level="warning",
         server_header=False,
         date_header=False,
-        backlog=BACKLOG,
+        backlog=backlog(),
         h11_max_incomplete_event_size=HEAD_LIMIT_BYTES,
         timeout_keep_alive=int(options.keep_alive),
         limit_concurrency=connection_cap(options, functions),

@@ -19,8 +19,7 @@ from sff.serve.stats import Stats
 STATES = {  # state -> legend text, in legend order
     "ok": "ok",
     "retried": "retried, then ok",
-    "degraded": "degraded: a fallback stands in (cache with its age, value, omit, items, "
-    "deadline)",
+    "degraded": "degraded: a fallback stands in (cache with its age, value, omit, items, deadline)",
     "failed": "failed",
     "cancelled": "cancelled: started, never finished",
     "not-started": "not started",
