@@ -176,7 +176,8 @@ def waterfall(inv: Invocation) -> str:
     total = max(offset + inv.duration_ms, offset + max(ends, default=0), 1.0)
     lanes = []
     if inv.cold:
-        init = f"init {ms(inv.init_ms)}, {inv.starting_together} starting at once"
+        together = f"{inv.starting_together} starting at once on {inv.cpus} CPUs"
+        init = f"init {ms(inv.init_ms)}, {together}"
         lanes.append(lane("init", "init", 0, inv.init_ms, total, [init, "cold start"], None))
     deps = inv.plan.get("sources", {}) if isinstance(inv.plan, dict) else {}
     for name, src in inv.sources.items():
