@@ -62,6 +62,7 @@ class GuardedH11(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        no_delay(transport)
         if self.cap is not None and len(self.connections) > self.cap:
             self._make_room()
         self._arm()
@@ -136,6 +137,16 @@ class GuardedH11(H11Protocol):
                 self.transport.write(self.conn.send(event) or b"")
         except h11.LocalProtocolError:
             pass  # a response was already under way: closing is all that is left
+
+
+def no_delay(transport: asyncio.Transport) -> None:
+    """Headers and body go out in two writes; without TCP_NODELAY the second waits for the
+    client's delayed ACK (~40 ms). asyncio sets it only on sockets whose ``proto`` says TCP,
+    which a socket from `socket.create_server` (proto 0) does not."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 async def over_capacity(scope: Any, receive: Any, send: Any) -> None:
