@@ -20,7 +20,7 @@ from benchmarks._backend import DELAY_HEADER, backend_process
 from benchmarks._common import Metrics, Report, Settings, Target, interleave_async, transpose
 from benchmarks._raw import RawClient
 from sff import Backend, Function
-from sff.fetch import new_client
+from sff.http.client import new_client
 
 DELAY_MS = 50
 HEADERS = {DELAY_HEADER: str(DELAY_MS)}

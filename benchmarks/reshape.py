@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from benchmarks._backend import backend_process
 from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
 from sff import Backend, Function
-from sff.fetch import parse_json
+from sff.http.response import parse_json
 
 BENCH = "reshape"
 SHAPE = "{count: length(todos), open: todos[?!done].{id: id, title: title, tags: tags}}"

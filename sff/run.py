@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
-from sff.fetch import HttpFetcher
+from sff.http.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline
 from sff.result import Meta, Result, SourceMeta

@@ -14,7 +14,7 @@ import httpx
 import pytest
 import respx
 
-import sff.fetch
+import sff.http.client
 from sff import Backend, Function
 from sff.adapters import _settings, aliyun_fc, runtime
 
@@ -175,13 +175,13 @@ def test_initializer_and_pre_stop_keep_one_client_across_invocations(
     backend: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[httpx.AsyncClient] = []
-    real = sff.fetch.new_client
+    real = sff.http.client.new_client
 
     def counting(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
         made.append(real(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(sff.fetch, "new_client", counting)
+    monkeypatch.setattr(sff.http.client, "new_client", counting)
 
     aliyun_fc.initializer(FCContext())
     first = listing.handler(raw_event("fc3_httpTrigger_docs_example"), FCContext())

@@ -16,7 +16,7 @@ import pytest
 import respx
 
 import sff.adapters
-import sff.fetch
+import sff.http.client
 from sff import Backend, Fallback, Function
 from sff.adapters import _settings, runtime
 
@@ -39,14 +39,14 @@ def clean_settings() -> Iterator[None]:
 def made(monkeypatch: pytest.MonkeyPatch) -> list[weakref.ref[httpx.AsyncClient]]:
     """Weak references to every client sff creates."""
     refs: list[weakref.ref[httpx.AsyncClient]] = []
-    real = sff.fetch.new_client
+    real = sff.http.client.new_client
 
     def tracking(*args: Any, **kwargs: Any) -> httpx.AsyncClient:
         client = real(*args, **kwargs)
         refs.append(weakref.ref(client))
         return client
 
-    monkeypatch.setattr(sff.fetch, "new_client", tracking)
+    monkeypatch.setattr(sff.http.client, "new_client", tracking)
     return refs
 
 

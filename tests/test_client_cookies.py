@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import respx
 
-from sff.fetch import new_client
+from sff.http.client import new_client
 
 
 async def test_a_cookie_a_backend_sets_is_not_sent_on_later_requests() -> None:

@@ -22,7 +22,7 @@ TOOLING = [
 ]
 """What no invocation needs: developer tooling and cache stores nobody declared."""
 
-EXECUTOR = ["sff.run", "sff.fetch", "sff.resilience", "httpx", "tenacity", "asyncio"]
+EXECUTOR = ["sff.run", "sff.http.fetch", "sff.resilience", "httpx", "tenacity", "asyncio"]
 """Needed to invoke, not to declare: importing stays pure and cheap."""
 
 
@@ -77,5 +77,5 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
         "    answer = m.handler({'user_id': 1}, None)\n"
         "    assert answer['statusCode'] == 200, answer\n"
     )
-    assert {"sff.run", "sff.fetch", "sff._lean"} <= loaded
+    assert {"sff.run", "sff.http.fetch", "sff.http.lean"} <= loaded
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()

@@ -1,4 +1,4 @@
-"""The lean send (`sff._lean`) over REAL loopback sockets: it puts on the wire exactly what
+"""The lean send (`sff.http.lean`) over REAL loopback sockets: it puts on the wire exactly what
 the httpx path would, and keeps that path's caps, timeouts, keep-alive, retries and errors.
 
 Most other tests mock with respx, which routes requests through httpx; these do not.
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import respx
 
-import sff.fetch
+import sff.http.client
 from demo.backend import DemoBackend, serve_in_thread
 from sff import Backend, Fallback, Function, Retry, SourceError
-from sff._lean import LeanSender, prefix
 from sff.cache import MemoryStore
-from sff.fetch import new_client
+from sff.http.client import new_client
+from sff.http.lean import LeanSender, prefix
 
 Answer = Callable[[bytes, int], bytes | None]
 """(request bytes, its number on its connection) -> the reply, or None to hang up."""
@@ -165,7 +165,7 @@ async def test_the_lean_path_sends_byte_for_byte_what_httpx_sends(
         lean = sorted(raw.requests)
         assert len(lean_sends) == len(lean) == 7
         raw.requests.clear()
-        monkeypatch.setattr(sff.fetch, "lean_sender", lambda client: None)
+        monkeypatch.setattr(sff.http.client, "lean_sender", lambda client: None)
         await fn.invoke(WIRE_INPUT, headers=incoming, request_id="rid-1")
         assert len(lean_sends) == 7  # this time all through httpx
         assert sorted(raw.requests) == lean

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from demo.backend import DemoBackend, serve_in_thread
-from sff._pool import LinearConnectionPool, linear_transport
-from sff.fetch import new_client
+from sff.http.client import new_client
+from sff.http.pool import LinearConnectionPool, linear_transport
 
 
 @pytest.fixture

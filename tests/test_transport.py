@@ -13,8 +13,8 @@ import pytest
 import respx
 
 from demo.backend import DemoBackend, serve_in_thread
-from sff._transport import StreamTransport
-from sff.fetch import new_client
+from sff.http.client import new_client
+from sff.http.transport import StreamTransport
 
 Reply = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -217,7 +217,7 @@ def test_respx_started_before_the_transport_is_imported_still_sees_requests(
         "import asyncio, respx\n"
         "with respx.mock(assert_all_called=True) as router:\n"
         "    router.get('http://backend.test/x').respond(json=1)\n"
-        "    from sff.fetch import new_client\n"
+        "    from sff.http.client import new_client\n"
         "    async def main():\n"
         "        async with new_client() as client:\n"
         "            return (await client.get('http://backend.test/x')).json()\n"

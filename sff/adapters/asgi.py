@@ -74,7 +74,7 @@ class App:
     async def startup(self) -> None:
         """Open the shared client pool (resident mode)."""
         if self.resident and self.client is None:
-            from sff.fetch import new_client
+            from sff.http.client import new_client
 
             self.client = new_client()
 

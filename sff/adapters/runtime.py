@@ -70,7 +70,7 @@ class Resident:
 
 
 async def open_client() -> httpx.AsyncClient:
-    from sff.fetch import new_client
+    from sff.http.client import new_client
 
     return new_client()
 

@@ -91,7 +91,7 @@ class Warm:
     """What a resident instance keeps between invocations: its client and cache store."""
 
     def __init__(self) -> None:
-        from sff.fetch import new_client
+        from sff.http.client import new_client
 
         self.client: httpx.AsyncClient = new_client()
         self.store: SafeStore | None = None

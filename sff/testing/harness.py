@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import respx
 
-import sff.fetch  # noqa: F401  (loaded before respx patches httpcore: its transport detects the patch)
+import sff.http.fetch  # noqa: F401  (loaded before respx patches httpcore: its transport detects the patch)
 from sff.function import Function
 from sff.plan import Node
 from sff.spec import CallSource, HttpSource, Source

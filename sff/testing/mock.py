@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import respx
 
-import sff.fetch  # noqa: F401  (loaded before respx patches httpcore: its transport detects the patch)
+import sff.http.fetch  # noqa: F401  (loaded before respx patches httpcore: its transport detects the patch)
 from sff.function import Function
 from sff.spec import Backend
 from sff.testing.discover import backends_of

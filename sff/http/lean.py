@@ -3,7 +3,7 @@
 On a warm client most of a request's CPU went to httpx's client layer (URL parsing and
 normalising, Headers and Request/Response objects, the send/auth/redirect layers): about
 0.45 of 0.65 ms, against ~0.1 ms for the socket work itself. For the common case - plain
-http, no redirects to follow, nothing patching httpcore - `sff.fetch` renders the request
+http, no redirects to follow, nothing patching httpcore - `sff.http.fetch` renders the request
 here instead and sends it over `StreamTransport`'s connections, so keep-alive, the
 per-origin cap, framing, the stale-connection retry and httpx's exception types are the
 same code as on the httpx path.
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
-from sff._httpx import httpx
-from sff._transport import Body, Origin, StreamTransport
 from sff.errors import SourceError
+from sff.http._httpx import httpx
+from sff.http.framing import Body, Origin
+from sff.http.transport import StreamTransport
 
 # httpx leaves these path characters as they are (its PATH_SAFE plus the unreserved set):
 # printable ASCII but space " # < > ? ` { }. A path of only these is sent unchanged.

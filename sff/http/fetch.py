@@ -1,0 +1,230 @@
+"""HTTP sources: build a request from templates, send it safely, read a bounded JSON body.
+
+Safe by construction: the origin comes only from the Backend, a value placed in the path
+is one percent-encoded segment, redirects are off unless the backend allows them, and the
+body is read as a stream under a size cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from sff.breaker import Breaker, is_backend_failure
+from sff.errors import SourceError
+from sff.fallback import SourceCache, age_ok, cache_step
+from sff.http import client as http_client
+from sff.http._httpx import httpx
+from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
+from sff.http.render import Parts, Renderer
+from sff.http.response import Request, dedup_key, parse_json
+from sff.http.send import send_lean, send_once
+from sff.http.transport import httpcore_patched
+from sff.plan import Node, Plan
+from sff.resilience import Deadline, with_retries
+from sff.result import SourceMeta
+from sff.spec import Backend, Fallback, HttpSource
+
+
+class HttpFetcher:
+    """Sends the HTTP sources of one invocation over one client; identical GETs go once."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        client: httpx.AsyncClient | None,
+        incoming_headers: Mapping[str, str],
+        request_id: str,
+        cache: SourceCache | None = None,
+    ) -> None:
+        self.cache = cache
+        self._own_client = client is None
+        self._client = client
+        self._render = Renderer(incoming_headers, request_id)
+        # identical GETs in flight: the shared work, and the meta of the source sending it
+        self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
+        self._prefixes: dict[Backend, Prefix | None] = {}
+        self._lean_sender: LeanSender | bool | None = False  # False: not decided yet
+        self._max_connections = max(
+            (
+                n.source.backend.max_connections
+                for n in plan.nodes.values()
+                if isinstance(n.source, HttpSource)
+            ),
+            default=100,
+        )
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = http_client.new_client(self._max_connections)
+        return self._client
+
+    async def __aenter__(self) -> HttpFetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        # A shared GET whose every waiter was cancelled (deadline) must not outlive us.
+        unfinished = [work for work, _ in self._inflight.values() if not work.done()]
+        for work in unfinished:
+            work.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+        if self._own_client and self._client is not None:
+            await self._client.aclose()
+
+    async def fetch(
+        self,
+        node: Node,
+        context: Mapping[str, Any],
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+    ) -> Any:
+        source = node.source
+        assert isinstance(source, HttpSource)
+        parts = self._render.parts(node, source, context)
+        request: Request | None = self._lean(node.name, source.backend, parts)
+        if request is None:
+            request = self._request(node.name, parts)
+        step = cache_step(node)
+        stored = None
+        if step is not None:  # the key is always made from the httpx request: one format
+            built = request if isinstance(request, httpx.Request) else None
+            stored = self._cache_key(node, built or self._request(node.name, parts))
+        if stored is not None and step is not None and step.fresh is not None:
+            hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
+            if hit:
+                src.cache = "fresh"
+                return value
+        remember = (stored, step) if stored is not None and step is not None else None
+        key = None
+        if source.method in ("GET", "HEAD"):
+            key = (source.method, *dedup_key(request))
+            if key in self._inflight:
+                return await self._shared(key, src)
+        work = asyncio.ensure_future(
+            self._send(node.name, source, request, src, deadline, timeout, remember)
+        )
+        if key is None:
+            return await work
+        # Retrieved here so a failure no waiter is left to see is not logged as lost.
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._inflight[key] = (work, src)
+        return await asyncio.shield(work)
+
+    async def _shared(self, key: tuple[Any, ...], src: SourceMeta) -> Any:
+        """Wait for an identical GET another source is sending: no request of our own
+        (attempts stays 0), its status in our meta."""
+        work, origin = self._inflight[key]
+        try:
+            return await asyncio.shield(work)
+        except SourceError as exc:  # the failure is ours too: name this source in it
+            excerpt = exc.detail.get("excerpt")
+            raise SourceError(
+                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+            ) from None
+        finally:
+            src.status = origin.status
+
+    def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
+        """The fallback cache key of the request this source makes in ``context``."""
+        source = node.source
+        assert isinstance(source, HttpSource)
+        return self._cache_key(node, self.build(node, source, context))
+
+    def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
+        return None if self.cache is None else self.cache.http_key(node, request)
+
+    async def _fresh(
+        self, name: str, request: Request, key: str, fresh: float, deadline: Deadline
+    ) -> tuple[bool, Any]:
+        assert self.cache is not None
+        entry = await self.cache.read(key, deadline.remaining())
+        if entry is None or not age_ok(entry, fresh):
+            return False, None
+        return True, parse_json(name, request, entry.status, entry.body)
+
+    async def _send(
+        self,
+        name: str,
+        source: HttpSource,
+        request: Request,
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+        remember: tuple[str, Fallback] | None = None,
+    ) -> Any:
+        backend = source.backend
+        policy = source.options.retry or backend.retry
+        statuses = policy.statuses
+        per_attempt = timeout or backend.timeout_s
+
+        def count(_: int) -> None:
+            src.attempts += 1
+
+        async def attempt(time_left: float) -> Any:
+            seconds = min(per_attempt, time_left)
+            if isinstance(request, LeanRequest):
+                sender = self._lean_sender
+                assert isinstance(sender, LeanSender)
+                status, body = await send_lean(sender, name, backend, request, seconds, statuses)
+            else:
+                status, body = await send_once(
+                    self.client, name, backend, request, seconds, statuses
+                )
+            src.status = status
+            value = parse_json(name, request, status, body)
+            if remember is not None and self.cache is not None:
+                self.cache.remember(remember[0], status, body, remember[1])
+            return value
+
+        breaker = self._breaker(backend)
+        if breaker is not None:
+            await breaker.check(name)
+        try:
+            value = await with_retries(
+                policy if source.idempotent else None, deadline, attempt, count
+            )
+        except SourceError as exc:
+            if breaker is not None and is_backend_failure(exc):
+                await breaker.record(False)
+            raise
+        if breaker is not None:
+            await breaker.record(True)
+        return value
+
+    def _breaker(self, backend: Backend) -> Breaker | None:
+        if backend.circuit is None or self.cache is None:
+            return None
+        return Breaker(self.cache.store, backend, backend.circuit)
+
+    def _lean(self, name: str, backend: Backend, parts: Parts) -> LeanRequest | None:
+        """The request as a lean one, when nothing needs httpx's own machinery for it."""
+        if backend.follow_redirects or httpcore_patched():
+            return None  # redirects: httpx follows them; patched: mocks and tracers see all
+        sender = self._lean_sender
+        if sender is False:
+            sender = self._lean_sender = http_client.lean_sender(self.client)
+        if not isinstance(sender, LeanSender) or self.client.is_closed:
+            return None  # a closed client: httpx says so
+        method, base_url, path, query, headers, content = parts
+        if backend not in self._prefixes:
+            self._prefixes[backend] = prefix(base_url)
+        base = self._prefixes[backend]
+        if base is None:
+            return None
+        return sender.render(base, method, path, query, headers, content)
+
+    def build(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> httpx.Request:
+        return self._request(node.name, self._render.parts(node, source, context))
+
+    def _request(self, name: str, parts: Parts) -> httpx.Request:
+        method, base, path, query, headers, content = parts
+        try:
+            # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
+            return self.client.build_request(
+                method, base + path, params=tuple(query), headers=headers, content=content
+            )
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise SourceError(name, str(exc)) from None

@@ -1,0 +1,67 @@
+"""What a backend's answer means: a 2xx status and a JSON body, or the source's failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sff.errors import SourceError
+from sff.http._httpx import httpx
+from sff.http.lean import LeanRequest
+from sff.resilience import Retryable
+
+EXCERPT_CHARS = 200
+Request = httpx.Request | LeanRequest
+
+
+def dedup_key(request: Request) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if isinstance(request, LeanRequest):
+        return request.url, request.headers_key
+    return str(request.url), tuple(sorted(request.headers.multi_items()))
+
+
+def describe(request: Request) -> str:
+    """Method and path, for messages: never the query, which may hold keys."""
+    path = request.path if isinstance(request, LeanRequest) else request.url.path
+    return f"{request.method} {path}"
+
+
+def judge(
+    name: str,
+    request: Request,
+    status: int,
+    body: bytes,
+    retry_after: str | None,
+    retry_statuses: frozenset[int],
+) -> tuple[int, bytes]:
+    """A 2xx answer's status and body; any other status is the source's failure."""
+    if 200 <= status < 300:
+        return status, body
+    where = describe(request)
+    excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
+    if status in retry_statuses:
+        raise Retryable(
+            name,
+            f"{where}: HTTP {status}",
+            status=status,
+            excerpt=excerpt,
+            retry_after=retry_after,
+        )
+    raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
+
+
+def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
+    if status == 204 or request.method == "HEAD":
+        return None
+    where = describe(request)
+    if not body.strip():
+        raise SourceError(
+            name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
+        )
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
+        raise SourceError(
+            name, f"{where}: invalid JSON ({exc})", status=status, excerpt=excerpt
+        ) from None
