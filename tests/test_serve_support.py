@@ -44,7 +44,6 @@ FUNCTIONS = {
     ''',
     "crashy.py": '''
         import os
-import resource
 
         from sff import Function, call
 
