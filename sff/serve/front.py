@@ -205,6 +205,7 @@ def config(app: Any, options: Options, functions: int) -> Config:
         log_config=None,
         access_log=False,
         log_level="warning",
+        proxy_headers=False,  # nothing proxies a local platform: X-Forwarded-* is a lie
         server_header=False,
         date_header=False,
         backlog=backlog(),

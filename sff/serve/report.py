@@ -9,6 +9,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+CPUS = os.cpu_count() or 1
+
+
 @dataclass
 class Invocation:
     request_id: str
@@ -20,7 +23,7 @@ class Invocation:
     cold: bool = False
     init_ms: float = 0.0  # the cold start the caller waited for (0 when warm)
     starting_together: int = 0  # instances starting at once during that cold start
-    cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
+    cpus: int = CPUS
     duration_ms: float = 0.0  # the function's run inside the instance
     latency_ms: float = 0.0  # what the caller waited, gateway to gateway
     billed_ms: int = 0
