@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,14 @@ BOARD = {
 }
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@contextmanager
+def chrome(*flags: str) -> Iterator[Any]:
+    """A selenium-driven headless Chromium with the common flags plus ``flags``."""
     chromium, driver = require_tool("chromium"), require_tool("chromedriver")
     webdriver = pytest.importorskip("selenium.webdriver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
+    for flag in (*CHROMIUM_FLAGS, *flags):
         options.add_argument(flag)
     with tempfile.TemporaryDirectory() as profile:
         options.add_argument(f"--user-data-dir={profile}")
@@ -76,6 +78,12 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.quit()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with chrome() as opened:
+        yield opened
 
 
 @pytest.fixture

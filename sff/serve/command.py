@@ -35,7 +35,7 @@ def missing_packages() -> list[str]:
     """The serve extra's packages that are not installed (found without importing them)."""
     from importlib.util import find_spec
 
-    return [name for name in ("uvicorn", "swagger_ui_bundle") if find_spec(name) is None]
+    return [name for name in ("uvicorn", "swagger_ui") if find_spec(name) is None]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """``/docs``: Swagger UI over ``/openapi.json``, so each function can be tried from a browser.
 
-The UI's files come from the ``swagger-ui-bundle`` package (the serve extra), never a CDN:
-the page works offline, and what runs in the browser is the version pinned by the install.
+The UI's files come from the ``swagger-ui-py`` package (the serve extra; Swagger UI 5, which
+reads OpenAPI 3.1), never a CDN: the page works offline, and what runs in the browser is the
+version the install pinned. Only its static files are used (found without importing the
+package, which would load its Jinja templates for nothing).
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ def answer(path: str) -> HttpResponse | None:
 
 @cache
 def asset(name: str) -> bytes:
-    from swagger_ui_bundle import swagger_ui_path
+    return (static_folder() / name).read_bytes()
 
-    return Path(str(swagger_ui_path), name).read_bytes()
+
+def static_folder() -> Path:
+    from importlib.util import find_spec
+
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the Swagger UI needs swagger-ui-py: pip install 'sff[serve]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"

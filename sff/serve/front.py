@@ -202,6 +202,7 @@ def config(app: Any, options: Options, functions: int) -> Config:
         app,
         http=protocol(options.head_timeout),
         lifespan="off",
+        ws="none",  # an Upgrade request is answered as plain HTTP: no websocket is served
         log_config=None,
         access_log=False,
         log_level="warning",
