@@ -8,7 +8,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
 CPUS = os.cpu_count() or 1
 
 
