@@ -61,8 +61,8 @@ class GuardedH11(H11Protocol):
         self.waiting_since: float | None = None  # loop time the wait for a head began
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
         no_delay(transport)
+        super().connection_made(Corked(transport, self.loop))  # type: ignore[arg-type]
         if self.cap is not None and len(self.connections) > self.cap:
             self._make_room()
         self._arm()
@@ -137,6 +137,35 @@ class GuardedH11(H11Protocol):
                 self.transport.write(self.conn.send(event) or b"")
         except h11.LocalProtocolError:
             pass  # a response was already under way: closing is all that is left
+
+
+class Corked:
+    """The connection's transport, gathering the writes of one loop iteration into one send:
+    uvicorn writes a response's head and body separately, and each send on loopback wakes the
+    client (a context switch on a busy machine) for half a response."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if data:
+            if not self.pending:
+                self.loop.call_soon(self.flush)
+            self.pending.append(data)
+
+    def flush(self) -> None:
+        if self.pending and not self.transport.is_closing():
+            self.transport.write(b"".join(self.pending))
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()  # a response written just before closing still goes out
+        self.transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
 
 
 def no_delay(transport: asyncio.Transport) -> None:
