@@ -53,7 +53,7 @@ BOARD = {
 
         broken = Function("broken", sources={
             "slow": api.get("/todos", query={"_delay": "`3000`"}),
-            "fail": api.get("/teams/1", query={"_status": "`500`", "token": "`s3cr3t-token`"},
+            "fail": api.get("/teams/1", query={"_status": "`500`", "token": "'s3cr3t-token'"},
                             retry=Retry.none()),
             "after": api.get("/teams/{fail.id}"),
         }, shape="fail")
