@@ -213,3 +213,49 @@ def test_slowloris_with_a_low_fd_limit_cannot_stop_the_gateway(
     assert served_within < 30, served_within
     assert after.status_code == 200
     assert "Traceback" not in log and "out of system resource" not in log
+
+
+def test_a_full_queue_answers_503_at_once_with_retry_after(project: Path, tmp_path: Path) -> None:
+    args = ("--max-instances", "1", "--queue", "2")
+    with running_gateway(project, tmp_path, *args) as gw:
+        assert httpx.get(f"{gw.url}/hello?name=warm", timeout=60).status_code == 200
+
+        async def burst() -> list[httpx.Response]:
+            import asyncio
+
+            async with httpx.AsyncClient(base_url=gw.url, timeout=60) as client:
+                slow = [client.post("/echo", json={"wait": i}) for i in range(6)]
+                return await asyncio.gather(*slow)
+
+        import asyncio
+
+        answers = asyncio.run(burst())
+
+    refused = [a for a in answers if a.status_code == 503]
+    assert refused, [a.status_code for a in answers]
+    assert all(a.headers["retry-after"] == "1" for a in refused)
+    assert all(a.json()["error"]["code"] == "over_capacity" for a in refused)
+
+
+def test_over_the_connection_cap_busy_connections_are_kept_and_new_ones_get_503(
+    project: Path, tmp_path: Path
+) -> None:
+    # 100 file descriptors: the cap is its floor, 8 connections.
+    args = ("--max-instances", "1", "--queue", "50", "--head-timeout", "5")
+    with running_gateway(project, tmp_path, *args, max_files=100) as gw:
+        assert "connections<=8)" in gw.out.read_text()
+        held = [socket.create_connection(address(gw), timeout=30) for _ in range(8)]
+        try:
+            for sock in held:  # each a request in flight: its body never ends (10 s timeout)
+                sock.sendall(b"POST /echo HTTP/1.1\r\n" + HOST + b"Content-Length: 5\r\n\r\n{")
+            time.sleep(0.5)
+            status, headers, body, closed = send_raw(
+                gw, b"GET /hello?name=x HTTP/1.1\r\n" + HOST + b"\r\n"
+            )
+        finally:
+            for sock in held:
+                sock.close()
+        after = httpx.get(f"{gw.url}/hello?name=after", timeout=30)
+
+    assert (status, body["error"]["code"], headers["retry-after"]) == (503, "over_capacity", "1")
+    assert closed and after.status_code == 200
