@@ -21,7 +21,7 @@ from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
-from sff.resilience import Deadline
+from sff.resilience import Deadline, budget_of
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback
 
@@ -43,15 +43,16 @@ async def invoke(
     request_id: str | None = None,
     client: httpx.AsyncClient | None = None,
     cache: CacheStore | SafeStore | None = None,
+    margin: float = 0.0,
 ) -> Result:
-    """Run ``fn`` once. ``timeout`` is the platform's time left, when it says; ``cache``
-    a store to use instead of opening (and closing) the configured one."""
+    """Run ``fn`` once. ``timeout`` is the platform's time left, when it says, of which
+    ``margin`` is kept back to answer; ``cache`` a store to use instead of opening (and
+    closing) the configured one."""
     meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
         context = {"input": validate_input(fn, raw_input)}
-        budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
-        deadline = Deadline.for_budget(budget)
+        deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
@@ -142,8 +143,8 @@ class Invocation:
 
     def deadline_error(self, unfinished: list[str]) -> DeadlineError:
         return DeadlineError(
-            f"function {self.fn.name!r} ran out of time "
-            f"({self.fn.timeout:g}s); unfinished: {', '.join(unfinished)}",
+            f"function {self.fn.name!r} ran out of time: {self.deadline.budget or 'its budget'}"
+            f"; unfinished: {', '.join(unfinished)}",
             unfinished=unfinished,
         )
 

@@ -24,6 +24,7 @@ import pytest
 from sff.adapters import aliyun_fc, aws_lambda
 from sff.adapters.asgi import app as asgi_app
 from sff.adapters.gcp import entry
+from sff.routes import match_route
 from tests.test_serve_support import make_project, running_gateway
 
 ECHO = """
@@ -34,6 +35,8 @@ ECHO = """
 
     echo = Function("echo", method="POST", sources={"back": call(back, {"data": "input"})},
                     shape="back")
+    item = Function("item", method="POST", route="/items/{item_id}",
+                    sources={"back": call(back, {"data": "input"})}, shape="back")
 """
 DEEP = b"[" * 5000 + b"]" * 5000
 TOO_LARGE = b'{"x": "' + b"a" * (7 * 1024 * 1024) + b'"}'  # over the 6 MB default
@@ -49,6 +52,8 @@ class Row:
     body: bytes = b""
     status: int = 200
     answer: Any = None  # the whole body for a 200, the error code otherwise
+    path: str = "/echo"
+    function: str = "echo"
 
 
 TABLE = [
@@ -63,6 +68,8 @@ TABLE = [
     Row("deep json", [], JSON, DEEP, 400, "bad_request"),
     Row("nul in a header", [], {"x-trace": "a\x00b"}, b"", 400, "bad_request"),
     Row("body too large", [], JSON, TOO_LARGE, 413, "payload_too_large"),
+    Row("path parameter over body and query", [("item_id", "q")], JSON, b'{"item_id": "b"}',
+        answer={"got": {"item_id": "7"}}, path="/items/7", function="item"),
 ]  # fmt: skip
 Front = Callable[[Row], tuple[int, Any]]
 
@@ -93,7 +100,7 @@ def via_gateway(url: str) -> Front:
     def send(row: Row) -> tuple[int, Any]:
         if any("\0" in v for v in row.headers.values()):
             return raw_to_gateway(url, row)  # no HTTP client sends this; an attacker does
-        answer = httpx.post(f"{url}/echo", params=row.query, headers=row.headers,
+        answer = httpx.post(f"{url}{row.path}", params=row.query, headers=row.headers,
                             content=row.body, timeout=60)  # fmt: skip
         return outcome(answer.status_code, answer.json())
 
@@ -120,12 +127,12 @@ def raw_to_gateway(url: str, row: Row) -> tuple[int, Any]:
 
 
 def via_asgi(module: ModuleType) -> Front:
-    application = asgi_app(module.echo)
+    application = asgi_app(module.echo, module.item)
 
     async def call(row: Row) -> httpx.Response:
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://sff.test") as client:
-            return await client.post("/echo", params=row.query, headers=row.headers,
+            return await client.post(row.path, params=row.query, headers=row.headers,
                                      content=row.body)  # fmt: skip
 
     def send(row: Row) -> tuple[int, Any]:
@@ -141,15 +148,15 @@ def encoded(row: Row) -> str:
 
 def lambda_v2(row: Row) -> dict[str, Any]:
     return {
-        "version": "2.0", "rawPath": "/echo", "rawQueryString": urlencode(row.query),
+        "version": "2.0", "rawPath": row.path, "rawQueryString": urlencode(row.query),
         "headers": row.headers, "body": encoded(row), "isBase64Encoded": True,
-        "requestContext": {"http": {"method": "POST", "path": "/echo"}, "requestId": "r"},
+        "requestContext": {"http": {"method": "POST", "path": row.path}, "requestId": "r"},
     }  # fmt: skip
 
 
 def lambda_v1(row: Row) -> dict[str, Any]:
     return {
-        "httpMethod": "POST", "path": "/echo", "headers": row.headers,
+        "httpMethod": "POST", "path": row.path, "headers": row.headers,
         "queryStringParameters": dict(row.query) or None, "body": encoded(row),
         "isBase64Encoded": True, "requestContext": {"requestId": "r", "stage": "prod"},
     }  # fmt: skip
@@ -157,7 +164,7 @@ def lambda_v1(row: Row) -> dict[str, Any]:
 
 def lambda_alb(row: Row) -> dict[str, Any]:
     return {
-        "httpMethod": "POST", "path": "/echo", "headers": row.headers,
+        "httpMethod": "POST", "path": row.path, "headers": row.headers,
         "queryStringParameters": {k: v for k, v in row.query}, "body": encoded(row),
         "isBase64Encoded": True, "requestContext": {"elb": {"targetGroupArn": "arn:x"}},
     }  # fmt: skip
@@ -165,7 +172,10 @@ def lambda_alb(row: Row) -> dict[str, Any]:
 
 def via_lambda(module: ModuleType, build: Callable[[Row], dict[str, Any]]) -> Front:
     def send(row: Row) -> tuple[int, Any]:
-        answer = aws_lambda.handle_event(module.echo, build(row), None)
+        fn, event = getattr(module, row.function), build(row)
+        if event.get("requestContext", {}).get("stage"):  # REST: API Gateway did the routing
+            event["pathParameters"] = match_route(fn.route, row.path)
+        answer = aws_lambda.handle_event(fn, event, None)
         return outcome(answer["statusCode"], json.loads(answer["body"]))
 
     return send
@@ -174,11 +184,11 @@ def via_lambda(module: ModuleType, build: Callable[[Row], dict[str, Any]]) -> Fr
 def via_fc(module: ModuleType) -> Front:
     def send(row: Row) -> tuple[int, Any]:
         event = {
-            "version": "v1", "rawPath": "/echo", "headers": row.headers,
+            "version": "v1", "rawPath": row.path, "headers": row.headers,
             "queryParameters": dict(row.query), "body": encoded(row), "isBase64Encoded": True,
-            "requestContext": {"http": {"method": "POST", "path": "/echo"}, "requestId": "r"},
+            "requestContext": {"http": {"method": "POST", "path": row.path}, "requestId": "r"},
         }  # fmt: skip
-        answer = aliyun_fc.handle_event(module.echo, event, None)
+        answer = aliyun_fc.handle_event(getattr(module, row.function), event, None)
         return outcome(answer["statusCode"], json.loads(answer["body"]))
 
     return send
@@ -187,12 +197,12 @@ def via_fc(module: ModuleType) -> Front:
 def via_gcp(module: ModuleType) -> Front:
     from flask import Flask
 
-    serve = entry(module.echo)
     flask = Flask("gcp-front")
 
     def send(row: Row) -> tuple[int, Any]:
+        serve = entry(getattr(module, row.function))
         with flask.test_request_context(
-            "/echo", method="POST", query_string=row.query, headers=row.headers, data=row.body
+            row.path, method="POST", query_string=row.query, headers=row.headers, data=row.body
         ):
             from flask import request
 
