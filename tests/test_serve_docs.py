@@ -53,4 +53,5 @@ def test_sff_serve_without_uvicorn_prints_the_install_command(tmp_path: Path) ->
                          text=True, timeout=60)  # fmt: skip
 
     assert run.returncode == 1
-    assert "pip install 'sff[serve]'" in run.stderr and "uvicorn" in run.stderr
+    assert 'pip install "serverless-for-frontend[serve]"' in run.stderr
+    assert "uvicorn" in run.stderr

@@ -19,9 +19,9 @@ def run(args: argparse.Namespace) -> int:
 
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if missing := missing_packages():
-        print(
-            f"sff serve needs {' and '.join(missing)}: pip install 'sff[serve]'", file=sys.stderr
-        )
+        from sff.distribution import install_hint
+
+        print(f"sff serve needs {' and '.join(missing)}: {install_hint('serve')}", file=sys.stderr)
         return 1
     try:
         root = (args.root or find_root()).resolve()

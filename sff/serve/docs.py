@@ -66,5 +66,7 @@ def static_folder() -> Path:
 
     spec = find_spec("swagger_ui")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the Swagger UI needs swagger-ui-py: pip install 'sff[serve]'")
+        from sff.distribution import install_hint
+
+        raise RuntimeError(f"the Swagger UI needs swagger-ui-py: {install_hint('serve')}")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
