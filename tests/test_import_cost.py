@@ -54,11 +54,11 @@ def test_declaring_a_function_module_loads_no_tooling_and_no_executor() -> None:
 
 
 def test_invoking_the_handler_loads_no_tooling() -> None:
-    # No backend URL is set, so the invocation answers 502 without any network.
+    # No backend URL is set, so the invocation answers 500 misconfigured without any network.
     loaded = modules_after(
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer"
+        "assert answer['statusCode'] == 500, answer"
     )
     assert {"sff.run", "httpx"} <= loaded
     assert loaded & set(TOOLING) == set()
@@ -79,3 +79,11 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
     )
     assert {"sff.run", "sff.http.fetch", "sff.http.lean"} <= loaded
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
+
+
+def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
+    # Every declaration is checked against its models; carets, line lookup and
+    # did-you-mean are built only when a check fails.
+    loaded = modules_after("import tests.scenarios.example_like")
+    assert {"sff.fields", "sff.typeinfo"} <= loaded
+    assert loaded & {"sff.location", "sff.positions", "difflib"} == set()

@@ -68,6 +68,8 @@ TABLE = [
     Row("deep json", [], JSON, DEEP, 400, "bad_request"),
     Row("nul in a header", [], {"x-trace": "a\x00b"}, b"", 400, "bad_request"),
     Row("body too large", [], JSON, TOO_LARGE, 413, "payload_too_large"),
+    Row("over max_input_bytes", [], JSON, b'{"x": "' + b"a" * (2 * 1024 * 1024) + b'"}', 413,
+        "payload_too_large"),
     Row("path parameter over body and query", [("item_id", "q")], JSON, b'{"item_id": "b"}',
         answer={"got": {"item_id": "7"}}, path="/items/7", function="item"),
 ]  # fmt: skip

@@ -39,6 +39,7 @@ class HttpFetcher:
         cache: SourceCache | None = None,
     ) -> None:
         self.cache = cache
+        self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
         self._render = Renderer(incoming_headers, request_id)
@@ -120,9 +121,8 @@ class HttpFetcher:
         try:
             return await asyncio.shield(work)
         except SourceError as exc:  # the failure is ours too: name this source in it
-            excerpt = exc.detail.get("excerpt")
             raise SourceError(
-                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+                src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
         finally:
             src.status = origin.status
@@ -174,6 +174,7 @@ class HttpFetcher:
                     self.client, name, backend, request, seconds, statuses
                 )
             src.status = status
+            self.received_bytes += len(body)
             value = parse_json(name, request, status, body)
             if remember is not None and self.cache is not None:
                 self.cache.remember(remember[0], status, body, remember[1])

@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from sff.errors import SffError
-from sff.inbound import HttpRequest, HttpResponse, to_input
+from sff.inbound import HttpRequest, HttpResponse, PayloadTooLarge, to_input
 from sff.serve import docs, page
 from sff.serve.answers import Send, error_response, html_response, json_response, send_response
 from sff.serve.catalog import Catalog, Route
@@ -109,6 +109,13 @@ class Gateway:
             memory_mb=self.options.memory_mb,
         )  # fmt: skip
         try:
+            limit = int(route.info.get("max_input_bytes") or len(request.body))
+            if len(request.body) > limit:  # refused before parsing, as every adapter does
+                raise PayloadTooLarge(
+                    f"request body of {len(request.body)} bytes is over max_input_bytes "
+                    f"({limit}) of function {route.spec.name!r}",
+                    limit=limit,
+                )
             call = Call(input=to_input(request), headers=request.headers,
                         request_id=inv.request_id)  # fmt: skip
         except SffError as exc:
