@@ -168,12 +168,12 @@ def configure_check(parser: argparse.ArgumentParser) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from sff.project import DuplicateNameError, ProjectError, load_project
+    from sff.project import DuplicateNameError, DuplicateRouteError, ProjectError, load_project
     from sff.waterfall import count
 
     try:
         project = load_project()
-    except DuplicateNameError as exc:
+    except (DuplicateNameError, DuplicateRouteError) as exc:
         print(f"FAIL  {exc}")
         return 1
     except ProjectError as exc:

@@ -31,6 +31,10 @@ class DuplicateNameError(ProjectError):
     """Two different functions share a name: routes and `invoke` could not tell them apart."""
 
 
+class DuplicateRouteError(ProjectError):
+    """Two functions answer the same method and route: a router would silently pick one."""
+
+
 @dataclass(frozen=True)
 class Found:
     """One function: its name, the module and attribute it lives under, and the object."""
@@ -194,6 +198,22 @@ def _collect(project: Project, modules: list[ModuleType]) -> None:
             )
         by_name[found.name] = found
     project.functions = sorted(by_name.values(), key=lambda f: f.name)
+    _unique_routes(project)
+
+
+def _unique_routes(project: Project) -> None:
+    from sff.routes import clashes
+
+    entries = [
+        (f.function.method, f.function.route, f"{f.name} ({project.relative(f.file)})")
+        for f in project.functions
+    ]
+    found = clashes(entries)
+    if found:
+        lines = [f"two functions answer {route}: {a} and {b}" for route, a, b in found]
+        raise DuplicateRouteError(
+            "; ".join(lines) + "; give one of them another route or method"
+        )
 
 
 def error_line(error: BaseException, file: Path | None) -> int | None:
