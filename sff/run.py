@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff import tracing
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
@@ -45,7 +46,31 @@ async def invoke(
 ) -> Result:
     """Run ``fn`` once. ``timeout`` is the platform's time left, when it says; ``cache``
     a store to use instead of opening (and closing) the configured one."""
-    meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
+    request_id = request_id or uuid.uuid4().hex
+    traced = tracing.active()
+    if traced is None:
+        return await run_plan(fn, raw_input, headers, timeout, request_id, client, cache)
+    budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
+    return await traced.traced(
+        fn,
+        headers,
+        request_id,
+        lent=client is not None,  # a resident instance lends its client: spans are batched
+        budget=budget,
+        run=lambda: run_plan(fn, raw_input, headers, timeout, request_id, client, cache),
+    )
+
+
+async def run_plan(
+    fn: Function,
+    raw_input: Any,
+    headers: Mapping[str, str] | None,
+    timeout: float | None,
+    request_id: str,
+    client: httpx.AsyncClient | None,
+    cache: CacheStore | SafeStore | None,
+) -> Result:
+    meta = Meta(fn.name, request_id, plan=fn.plan.describe())
     started = time.perf_counter()
     try:
         context = {"input": validate_input(fn, raw_input)}
@@ -59,7 +84,8 @@ async def invoke(
         finally:
             if store is not None:  # pending writes finish before the instance may end
                 await store.aclose(deadline.left_to_answer())
-        data = fn.shape.apply(context)
+        with tracing.span("shape", **{"sff.function": fn.name}):
+            data = fn.shape.apply(context)
     except SffError as exc:
         exc.meta = meta
         raise
@@ -326,6 +352,11 @@ class Invocation:
         src.outcome, src.degraded, src.error = "degraded", reason or found.kind, error.message
         if found.age_s is not None:
             src.cache, src.stale_s = "stale", found.age_s
+        tracing.event(
+            "sff.fallback",
+            **{"sff.source": node.name, "sff.outcome": "degraded", "sff.reason": src.degraded},
+            **{"sff.stale_s": found.age_s},
+        )
         self.context[node.name] = found.value
         return found.value
 

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, age_ok, cache_step
@@ -96,6 +97,7 @@ class HttpFetcher:
             hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
             if hit:
                 src.cache = "fresh"
+                tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
                 return value
         remember = (stored, step) if stored is not None and step is not None else None
         key = None
@@ -160,19 +162,27 @@ class HttpFetcher:
         statuses = policy.statuses
         per_attempt = timeout or backend.timeout_s
 
-        def count(_: int) -> None:
+        made = [0]  # attempts of this request (src.attempts also counts other items')
+
+        def count(number: int) -> None:
             src.attempts += 1
+            made[0] = number
 
         async def attempt(time_left: float) -> Any:
             seconds = min(per_attempt, time_left)
-            if isinstance(request, LeanRequest):
-                sender = self._lean_sender
-                assert isinstance(sender, LeanSender)
-                status, body = await send_lean(sender, name, backend, request, seconds, statuses)
-            else:
-                status, body = await send_once(
-                    self.client, name, backend, request, seconds, statuses
-                )
+            with tracing.attempt(name, source.path, request, made[0] - 1) as traced:
+                if isinstance(request, LeanRequest):
+                    sender = self._lean_sender
+                    assert isinstance(sender, LeanSender)
+                    status, body = await send_lean(
+                        sender, name, backend, request, seconds, statuses
+                    )
+                else:
+                    status, body = await send_once(
+                        self.client, name, backend, request, seconds, statuses
+                    )
+                if traced is not None:
+                    traced(status)
             src.status = status
             value = parse_json(name, request, status, body)
             if remember is not None and self.cache is not None:
@@ -181,7 +191,15 @@ class HttpFetcher:
 
         breaker = self._breaker(backend)
         if breaker is not None:
-            await breaker.check(name)
+            try:
+                await breaker.check(name)
+            except SourceError as exc:
+                tracing.event(
+                    "sff.breaker",
+                    **{"sff.source": name, "sff.outcome": "open"},
+                    **{"sff.reason": exc.cause},
+                )
+                raise
         try:
             value = await with_retries(
                 policy if source.idempotent else None, deadline, attempt, count
@@ -201,8 +219,10 @@ class HttpFetcher:
 
     def _lean(self, name: str, backend: Backend, parts: Parts) -> LeanRequest | None:
         """The request as a lean one, when nothing needs httpx's own machinery for it."""
-        if backend.follow_redirects or httpcore_patched():
-            return None  # redirects: httpx follows them; patched: mocks and tracers see all
+        if backend.follow_redirects or httpcore_patched() or tracing.active() is not None:
+            # redirects: httpx follows them; patched: mocks and tracers see all; traced: each
+            # attempt carries its own span's traceparent, set on the httpx request
+            return None
         sender = self._lean_sender
         if sender is False:
             sender = self._lean_sender = http_client.lean_sender(self.client)
