@@ -23,10 +23,12 @@ class SourceMeta:
     end_ms: float | None = None
     items: int | None = None
     failed_items: int | None = None  # `each` items that failed and were tolerated (null)
-    cache: str | None = None  # fresh (served without calling) | stale (a fallback) | None
+    # fresh (served without calling) | revalidated (a 304 confirmed it) | stale (a fallback)
+    cache: str | None = None
     degraded: str | None = None  # why a fallback stands in
     stale_s: float | None = None
     error: str | None = None
+    cache_control: str | None = None  # what the backend's answer declared
 
     @property
     def duration_ms(self) -> float | None:

@@ -14,9 +14,10 @@ from typing import Any
 from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
-from sff.fallback import SourceCache, age_ok, cache_step
+from sff.fallback import SourceCache, cache_step
 from sff.http import client as http_client
 from sff.http._httpx import httpx
+from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
@@ -25,7 +26,7 @@ from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
-from sff.spec import Backend, Fallback, HttpSource
+from sff.spec import Backend, HttpSource
 
 
 class HttpFetcher:
@@ -85,21 +86,18 @@ class HttpFetcher:
         source = node.source
         assert isinstance(source, HttpSource)
         parts = self._render.parts(node, source, context)
+        copy = self._copy(node, parts)
+        if copy is not None and copy.step.consults_first:
+            entry, conditions = await copy.consult(deadline.remaining())
+            if entry is not None:
+                src.cache, src.cache_control = "fresh", fresh_for(entry)
+                tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
+                return parse_json(node.name, self._request(node.name, parts), 200, entry.body)
+            parts[4].update(conditions)  # a stale copy with validators: ask if it still is
         request: Request | None = self._lean(node.name, source.backend, parts)
         if request is None:
             request = self._request(node.name, parts)
-        step = cache_step(node)
-        stored = None
-        if step is not None:  # the key is always made from the httpx request: one format
-            built = request if isinstance(request, httpx.Request) else None
-            stored = self._cache_key(node, built or self._request(node.name, parts))
-        if stored is not None and step is not None and step.fresh is not None:
-            hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
-            if hit:
-                src.cache = "fresh"
-                tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
-                return value
-        remember = (stored, step) if stored is not None and step is not None else None
+        remember = copy
         key = None
         if source.method in ("GET", "HEAD"):
             key = (source.method, *dedup_key(request))
@@ -127,7 +125,7 @@ class HttpFetcher:
                 src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
             ) from None
         finally:
-            src.status = origin.status
+            src.status, src.cache_control = origin.status, origin.cache_control
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""
@@ -138,14 +136,14 @@ class HttpFetcher:
     def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
         return None if self.cache is None else self.cache.http_key(node, request)
 
-    async def _fresh(
-        self, name: str, request: Request, key: str, fresh: float, deadline: Deadline
-    ) -> tuple[bool, Any]:
-        assert self.cache is not None
-        entry = await self.cache.read(key, deadline.remaining())
-        if entry is None or not age_ok(entry, fresh):
-            return False, None
-        return True, parse_json(name, request, entry.status, entry.body)
+    def _copy(self, node: Node, parts: Parts) -> Copy | None:
+        """Where this request's answer is kept, for a source with a cache step."""
+        step = cache_step(node)
+        if step is None or self.cache is None:
+            return None
+        built = self._request(node.name, parts)  # keys are made from the httpx request
+        key = self._cache_key(node, built)
+        return None if key is None else Copy(self.cache, key, step, self.cache.shared(node, built))
 
     async def _send(
         self,
@@ -155,7 +153,7 @@ class HttpFetcher:
         src: SourceMeta,
         deadline: Deadline,
         timeout: float | None,
-        remember: tuple[str, Fallback] | None = None,
+        remember: Copy | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
@@ -174,19 +172,23 @@ class HttpFetcher:
                 if isinstance(request, LeanRequest):
                     sender = self._lean_sender
                     assert isinstance(sender, LeanSender)
-                    status, body = await send_lean(
+                    status, body, caching = await send_lean(
                         sender, name, backend, request, seconds, statuses
                     )
                 else:
-                    status, body = await send_once(
+                    status, body, caching = await send_once(
                         self.client, name, backend, request, seconds, statuses
                     )
                 if traced is not None:
                     traced(status)
             src.status = status
+            if status == 304 and remember is not None and remember.entry is not None:
+                src.cache, src.cache_control = "revalidated", caching.get("cache-control")
+                return parse_json(name, request, 200, remember.refreshed(caching).body)
             value = parse_json(name, request, status, body)
-            if remember is not None and self.cache is not None:
-                self.cache.remember(remember[0], status, body, remember[1])
+            src.cache_control = caching.get("cache-control")
+            if remember is not None:
+                remember.remember(status, body, caching)
             return value
 
         breaker = self._breaker(backend)
