@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 # The response headers these rules read; the send path keeps only these.
 HEADERS = ("cache-control", "age", "etag", "last-modified", "expires", "date")
@@ -67,6 +66,8 @@ def age(value: str | None) -> int:
 def _epoch(value: str | None) -> float | None:
     if not value:
         return None
+    from email.utils import parsedate_to_datetime  # only for the rare Expires answer
+
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -45,6 +45,7 @@ class Function:
         route: str | None = None,
         method: str = "GET",
         description: str | None = None,
+        cache_control: str | None = None,
     ) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
@@ -57,6 +58,10 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
+        # None: computed from the sources (see `sff.answer`); a string replaces it
+        if cache_control is not None and any(c in cache_control for c in "\r\n\0"):
+            raise DeclarationError(f"function {name!r}: cache_control has a CR, LF or NUL")
+        self.cache_control = cache_control
         self.plan: Plan = build_plan(name, self.sources)
         self.shape: Shape = compile_shape(name, shape, contract)
         check_names(name, "shape", self.shape.names, set(self.sources))

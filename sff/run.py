@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import tracing
+from sff import answer, tracing
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
@@ -71,6 +71,8 @@ async def run_plan(
     cache: CacheStore | SafeStore | None,
 ) -> Result:
     meta = Meta(fn.name, request_id, plan=fn.plan.describe())
+    meta.personal = answer.personal(fn.plan, headers or {})
+    meta.cache_control = fn.cache_control
     started = time.perf_counter()
     try:
         context = {"input": validate_input(fn, raw_input)}

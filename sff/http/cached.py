@@ -57,8 +57,7 @@ class Copy:
         return self.entry
 
 
-def fresh_for(entry: CacheEntry) -> str | None:
-    """The ``Cache-Control`` a copy served as fresh still carries: the backend's freshness
-    left, as ``max-age`` (None when the backend declared none)."""
+def fresh_for(entry: CacheEntry) -> float | None:
+    """Seconds a copy served as fresh stays so, as its backend declared (None: it did not)."""
     until = Stored.decode(entry.http).fresh_until
-    return None if until is None else f"max-age={max(0, int(until - time.time()))}"
+    return None if until is None else max(0.0, until - time.time())

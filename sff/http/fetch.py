@@ -15,6 +15,7 @@ from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
+from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http._httpx import httpx
 from sff.http.cached import Copy, fresh_for
@@ -90,7 +91,7 @@ class HttpFetcher:
         if copy is not None and copy.step.consults_first:
             entry, conditions = await copy.consult(deadline.remaining())
             if entry is not None:
-                src.cache, src.cache_control = "fresh", fresh_for(entry)
+                src.cache, src.fresh_s = "fresh", fresh_for(entry)
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
                 return parse_json(node.name, self._request(node.name, parts), 200, entry.body)
             parts[4].update(conditions)  # a stale copy with validators: ask if it still is
@@ -126,6 +127,7 @@ class HttpFetcher:
             ) from None
         finally:
             src.status, src.cache_control = origin.status, origin.cache_control
+            src.fresh_s = origin.fresh_s
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""
@@ -182,11 +184,12 @@ class HttpFetcher:
                 if traced is not None:
                     traced(status)
             src.status = status
+            src.cache_control = caching.get("cache-control")
+            src.fresh_s = lifetime(caching, shared=False)
             if status == 304 and remember is not None and remember.entry is not None:
-                src.cache, src.cache_control = "revalidated", caching.get("cache-control")
+                src.cache = "revalidated"
                 return parse_json(name, request, 200, remember.refreshed(caching).body)
             value = parse_json(name, request, status, body)
-            src.cache_control = caching.get("cache-control")
             if remember is not None:
                 remember.remember(status, body, caching)
             return value
