@@ -17,6 +17,7 @@ from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
 from sff.freshness import lifetime
 from sff.http import client as http_client
+from sff.http import coalesce
 from sff.http._httpx import httpx
 from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
@@ -99,11 +100,17 @@ class HttpFetcher:
         if request is None:
             request = self._request(node.name, parts)
         remember = copy
-        key = None
+        key = shared = None
         if source.method in ("GET", "HEAD"):
             key = (source.method, *dedup_key(request))
             if key in self._inflight:
                 return await self._shared(key, src)
+            shared = self._instance_key(node, request)
+            flight = None if shared is None else coalesce.inflight(self.client).get(shared)
+            if flight is not None:  # another invocation on this instance is sending it
+                answered, value = await self._joined(flight, src)
+                if answered:
+                    return value
         work = asyncio.ensure_future(
             self._send(node.name, source, request, src, deadline, timeout, remember)
         )
@@ -112,7 +119,31 @@ class HttpFetcher:
         # Retrieved here so a failure no waiter is left to see is not logged as lost.
         work.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._inflight[key] = (work, src)
+        if shared is not None:
+            coalesce.register(self.client, shared, work, src)
         return await asyncio.shield(work)
+
+    def _instance_key(self, node: Node, request: Request) -> coalesce.Key | None:
+        """The key a GET is shared under across invocations: only on a lent (resident)
+        client, and only when whose data it is can be told (see `sff.http.coalesce`)."""
+        if self._own_client:
+            return None
+        who = None
+        if node.identity is not None or node.source.options.personal:
+            if self.cache is None:
+                return None
+            ok, who = self.cache.identity(node)
+            if not ok or who is None:
+                return None
+        return coalesce.key_of(request, who)
+
+    async def _joined(self, flight: coalesce.Flight, src: SourceMeta) -> tuple[bool, Any]:
+        work, origin = flight
+        answered, value = await coalesce.join(work)
+        if answered:
+            src.status, src.cache_control = origin.status, origin.cache_control
+            src.fresh_s = origin.fresh_s
+        return answered, value
 
     async def _shared(self, key: tuple[Any, ...], src: SourceMeta) -> Any:
         """Wait for an identical GET another source is sending: no request of our own
