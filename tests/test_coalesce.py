@@ -8,8 +8,8 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx

@@ -237,3 +237,22 @@ async def test_a_fresh_cache_hit_is_an_event_and_sends_nothing(
     (server,) = by_kind(spans, SpanKind.SERVER)
     (hit,) = [e for e in server.events if e.name == "sff.cache"]
     assert dict(hit.attributes or {}) == {"sff.source": "todos", "sff.outcome": "fresh"}
+
+
+async def test_the_sff_serve_worker_continues_the_incoming_trace(
+    exported: InMemorySpanExporter, script: Script, base: str
+) -> None:
+    from sff.serve.worker import invoke as worker_invoke
+
+    script.on("/users/1", Reply(200, b'{"name": "Ada"}'))
+    script.on("/todos", Reply(200, b"[]"))
+    call = {
+        "input": {"user_id": 1},
+        "headers": {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01"},
+        "request_id": "serve-1",
+    }
+    reply = await worker_invoke(dashboard(base), call, None)  # type: ignore[arg-type]
+    assert reply["status"] == 200
+    (server,) = by_kind(exported.get_finished_spans(), SpanKind.SERVER)
+    assert f"{server.context.trace_id:032x}" == TRACE_ID
+    assert attrs(server)["faas.invocation_id"] == "serve-1"

@@ -7,7 +7,8 @@ everything that says whose they are: method, URL, every header sent (credentials
 forwarded headers included), and the source's declared ``identity``. Only the headers that
 name the invocation itself (``x-request-id``, trace context) are left out of that
 comparison. A personal source without an identity is never shared. Only requests still
-in flight are shared: an answer is never kept here once it has been given, and a\nfailure is not shared (the joiner sends its own request instead).
+in flight are shared: an answer is never kept here once it has been given, and a
+failure is not shared (the joiner sends its own request instead).
 """
 
 from __future__ import annotations
