@@ -21,7 +21,7 @@ def test_smoke_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,  # a guard against a hang; the smoke run takes ~100 s on a busy 2-core box
     )
     assert done.returncode == 0, done.stderr[-3000:]
     header = "| benchmark | case | variant | metric | min | median | max | ratio (median) |"
