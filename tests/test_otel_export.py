@@ -139,6 +139,9 @@ def test_spans_exported_over_otlp_http_carry_the_conventions(
         assert fn.run({"user_id": 1}, cache=open_store(cache_file)).data["todos"] == [9]
         backend.seen.clear()
         monkeypatch.setenv("SFF_CACHE_URL", cache_file)
+        # a generous bound, so a busy machine cannot make the export miss it (the bound
+        # itself is the next test's subject)
+        monkeypatch.setenv("SFF_OTEL_FLUSH_MS", "5000")
         traced_from_env(monkeypatch, otlp)
         answer = fn.handler(lambda_event(f"00-{TRACE_ID}-{PARENT_ID}-01"), LambdaContext())
         assert answer["statusCode"] == 200, answer

@@ -256,3 +256,20 @@ async def test_the_sff_serve_worker_continues_the_incoming_trace(
     (server,) = by_kind(exported.get_finished_spans(), SpanKind.SERVER)
     assert f"{server.context.trace_id:032x}" == TRACE_ID
     assert attrs(server)["faas.invocation_id"] == "serve-1"
+
+
+async def test_a_refused_connection_names_the_transport_error(
+    exported: InMemorySpanExporter,
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on any more
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    api = Backend("api", default=f"http://127.0.0.1:{port}", retry=Retry.none())
+    fn = Function("gone", sources={"x": api.get("/x", fallback=Fallback.value(None))})
+    await fn.invoke()
+    (client,) = by_kind(exported.get_finished_spans(), SpanKind.CLIENT)
+    assert attrs(client)["error.type"] == "ConnectError"
+    assert "http.response.status_code" not in attrs(client)
+    assert client.status.status_code == StatusCode.ERROR

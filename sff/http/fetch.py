@@ -219,6 +219,7 @@ class HttpFetcher:
             src.fresh_s = lifetime(caching, shared=False)
             if status == 304 and remember is not None and remember.entry is not None:
                 src.cache = "revalidated"
+                tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
                 return parse_json(name, request, 200, remember.refreshed(caching).body)
             value = parse_json(name, request, status, body)
             if remember is not None:

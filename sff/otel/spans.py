@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
@@ -32,6 +33,7 @@ from sff.otel.platform import attributes as platform_attributes
 
 T = TypeVar("T")
 FLUSH_SLICE_S = 0.2
+_TRANSPORT = re.compile(r": ([A-Z][A-Za-z]*(?:Error|Exception)): ")
 _inside = contextvars.ContextVar("sff_invocation", default=False)
 _cold = [True]  # the first invocation of this process is the cold start
 
@@ -195,10 +197,12 @@ def _answered(span: Span, status: int, error: BaseException | None) -> None:
 
 
 def _error_type(exc: BaseException) -> str:
+    """``timeout``, the transport's exception name (``ConnectError``), or the class."""
     text = str(getattr(exc, "cause", "") or exc)
     if "timed out" in text or isinstance(exc, TimeoutError):
         return "timeout"
-    return type(exc).__name__
+    named = _TRANSPORT.search(text)  # the send path names the transport error it caught
+    return named.group(1) if named else type(exc).__name__
 
 
 def _lower(headers: Mapping[str, str]) -> MutableMapping[str, str]:
