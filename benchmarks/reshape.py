@@ -3,6 +3,8 @@
 Payloads are the demo backend's ``/big?kb=N`` arrays of todo-like records. The shape
 counts them and projects the open ones into a contract; the baselines run the same
 JMESPath expression (compiled once) over ``json.loads`` output, and ``json.loads`` alone.
+Then the evaluator alone, sff's compiled closures against jmespath's interpreter, on a
+1 MB document (`benchmarks._evaluator`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 import jmespath
 from pydantic import BaseModel
 
+from benchmarks import _evaluator as evaluator
 from benchmarks._backend import backend_process
 from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
 from sff import Backend, Function
@@ -62,6 +65,7 @@ def run(settings: Settings) -> Report:
         ]
     for body in bodies:
         measure(report, body, settings.reps)
+    evaluator.measure(report, settings)
     return report
 
 

@@ -1,46 +1,45 @@
 """JMESPath ASTs compiled once into nested Python closures.
 
 jmespath's TreeInterpreter dispatches on a node's type string for every node and every
-element, which made shaping a 3 MB payload cost more than parsing it. Each closure here
-is the corresponding ``TreeInterpreter.visit_*`` method with the dispatch done ahead of
-time, so results are the same value for value (the tests check them against jmespath).
-Node types not listed (``expref`` and functions taking one, e.g. ``sort_by``) keep
-running on the interpreter, subtree by subtree.
+element, which made shaping a 3 MB payload cost more than parsing it. Each closure here is
+one node with the dispatch done ahead of time. Every node type is compiled (nothing runs
+on the interpreter), and the semantics are the spec's rather than jmespath's where the two
+differ (JSON equality, ordering of mixed types); the compliance suite checks them.
+
+Whatever the data, a closure returns a JSON value or raises `Failure`; what can be known
+from the text alone (unknown functions, arity, ``&`` outside a function taking one, a
+slice step of 0) raises `Refused` while compiling, with the column to put a caret under.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from numbers import Number
-from typing import Any, cast
+from typing import Any
 
-from jmespath.functions import Functions
-from jmespath.visitor import TreeInterpreter
+from sff._jmes_calls import compile_call
+from sff._jmes_functions import Ref
+from sff._jmes_values import Failure, Refused, equal, fresh, is_false, kind, ordered
 
 Run = Callable[[Any], Any]
 Node = dict[str, Any]
 
 
 class Engine:
-    """The interpreter (for node types run as they are) and the function table."""
+    """The function table to compile calls against, and the instance that runs them."""
 
-    def __init__(self, interpreter: TreeInterpreter, functions: Functions) -> None:
-        self.interpreter, self.functions = interpreter, functions
+    def __init__(self, functions: Any) -> None:
+        self.functions = functions
+        self.table: dict[str, Any] = functions.FUNCTION_TABLE
+        self.takes_ref = sorted(
+            name
+            for name, spec in self.table.items()
+            if any("expref" in p["types"] for p in spec["signature"])
+        )
 
 
 def compile_node(node: Node, engine: Engine) -> Run:
-    build = _BUILDERS.get(node["type"])
-    if build is None or _has_expref(node):
-        visit = engine.interpreter.visit
-        return lambda value: visit(cast(Any, node), value)
-    return build(node, engine)
-
-
-def _has_expref(node: Node) -> bool:
-    return node["type"] == "function_expression" and any(
-        c["type"] == "expref" for c in node["children"]
-    )
+    return _BUILDERS[node["type"]](node, engine)
 
 
 def _kids(node: Node, engine: Engine) -> list[Run]:
@@ -65,10 +64,7 @@ def _field(node: Node, _: Engine) -> Run:
     key = node["value"]
 
     def run(value: Any) -> Any:
-        try:
-            return value.get(key)
-        except AttributeError:
-            return None
+        return value.get(key) if type(value) is dict else None
 
     return run
 
@@ -79,6 +75,8 @@ def _current(node: Node, _: Engine) -> Run:
 
 def _literal(node: Node, _: Engine) -> Run:
     constant = node["value"]
+    if isinstance(constant, list | dict):  # a fresh copy each time: results share nothing
+        return lambda value: fresh(constant)
     return lambda value: constant
 
 
@@ -86,7 +84,7 @@ def _index(node: Node, _: Engine) -> Run:
     position = node["value"]
 
     def run(value: Any) -> Any:
-        if not isinstance(value, list):
+        if type(value) is not list:
             return None
         try:
             return value[position]
@@ -97,31 +95,18 @@ def _index(node: Node, _: Engine) -> Run:
 
 
 def _slice(node: Node, _: Engine) -> Run:
-    cut = slice(*node["children"])
-    return lambda value: value[cut] if isinstance(value, list) else None
-
-
-def _is_number(x: Any) -> bool:
-    return not isinstance(x, bool) and isinstance(x, Number)
-
-
-def _equals(x: Any, y: Any) -> bool:
-    if _is_number(x) and x in (0, 1) and isinstance(y, bool):
-        return False
-    if _is_number(y) and y in (0, 1) and isinstance(x, bool):
-        return False
-    return bool(x == y)
-
-
-def _comparable(x: Any) -> bool:
-    return _is_number(x) or isinstance(x, str)
+    start, stop, step = node["children"]
+    if step == 0:  # the grammar allows only number tokens here, so it is always known now
+        raise Refused("a slice step cannot be 0", node.get("pos"))
+    cut = slice(start, stop, step)
+    return lambda value: value[cut] if type(value) is list else None
 
 
 _ORDER: dict[str, Callable[[Any, Any], Any]] = {
-    "lt": operator.lt,
-    "gt": operator.gt,
-    "lte": operator.le,
-    "gte": operator.ge,
+    "lt": ordered(operator.lt),
+    "gt": ordered(operator.gt),
+    "lte": ordered(operator.le),
+    "gte": ordered(operator.ge),
 }
 
 
@@ -129,22 +114,11 @@ def _comparator(node: Node, engine: Engine) -> Run:
     left, right = _kids(node, engine)
     op = node["value"]
     if op == "eq":
-        return lambda value: _equals(left(value), right(value))
+        return lambda value: equal(left(value), right(value))
     if op == "ne":
-        return lambda value: not _equals(left(value), right(value))
+        return lambda value: not equal(left(value), right(value))
     order = _ORDER[op]
-
-    def run(value: Any) -> Any:
-        a, b = left(value), right(value)
-        if not (_comparable(a) and _comparable(b)):
-            return None
-        return order(a, b)
-
-    return run
-
-
-def _is_false(value: Any) -> bool:
-    return value == "" or value == [] or value == {} or value is None or value is False
+    return lambda value: order(left(value), right(value))
 
 
 def _projection(node: Node, engine: Engine) -> Run:
@@ -152,7 +126,7 @@ def _projection(node: Node, engine: Engine) -> Run:
 
     def run(value: Any) -> Any:
         items = base(value)
-        if not isinstance(items, list):
+        if type(items) is not list:
             return None
         return [r for r in map(each, items) if r is not None]
 
@@ -163,11 +137,10 @@ def _value_projection(node: Node, engine: Engine) -> Run:
     base, each = _kids(node, engine)
 
     def run(value: Any) -> Any:
-        try:
-            items = base(value).values()
-        except AttributeError:
+        items = base(value)
+        if type(items) is not dict:
             return None
-        return [r for r in map(each, items) if r is not None]
+        return [r for r in map(each, items.values()) if r is not None]
 
     return run
 
@@ -177,11 +150,11 @@ def _filter_projection(node: Node, engine: Engine) -> Run:
 
     def run(value: Any) -> Any:
         items = base(value)
-        if not isinstance(items, list):
+        if type(items) is not list:
             return None
         collected = []
         for item in items:
-            if not _is_false(keep(item)):
+            if not is_false(keep(item)):
                 current = each(item)
                 if current is not None:
                     collected.append(current)
@@ -195,11 +168,11 @@ def _flatten(node: Node, engine: Engine) -> Run:
 
     def run(value: Any) -> Any:
         items = base(value)
-        if not isinstance(items, list):
+        if type(items) is not list:
             return None
         merged: list[Any] = []
         for item in items:
-            if isinstance(item, list):
+            if type(item) is list:
                 merged.extend(item)
             else:
                 merged.append(item)
@@ -229,7 +202,7 @@ def _or(node: Node, engine: Engine) -> Run:
 
     def run(value: Any) -> Any:
         matched = left(value)
-        return right(value) if _is_false(matched) else matched
+        return right(value) if is_false(matched) else matched
 
     return run
 
@@ -239,28 +212,28 @@ def _and(node: Node, engine: Engine) -> Run:
 
     def run(value: Any) -> Any:
         matched = left(value)
-        return matched if _is_false(matched) else right(value)
+        return matched if is_false(matched) else right(value)
 
     return run
 
 
 def _not(node: Node, engine: Engine) -> Run:
     (inner,) = _kids(node, engine)
+    return lambda value: is_false(inner(value))
 
-    def run(value: Any) -> Any:
-        result = inner(value)
-        if _is_number(result) and result == 0:
-            return False  # !0 is false: 0 is not special in JMESPath
-        return not result
 
-    return run
+def _expref(node: Node, engine: Engine) -> Run:
+    raise Refused(
+        "`&` makes an expression reference, which only a function argument that takes one "
+        f"accepts ({', '.join(engine.takes_ref)})",
+        node.get("pos"),
+    )
 
 
 def _function(node: Node, engine: Engine) -> Run:
-    args = _kids(node, engine)
-    name = node["value"]
-    call = engine.functions.call_function
-    return lambda value: call(name, [arg(value) for arg in args])
+    return compile_call(
+        node, engine.functions, engine.takes_ref, lambda child: compile_node(child, engine)
+    )
 
 
 _BUILDERS: dict[str, Callable[[Node, Engine], Run]] = {
@@ -283,5 +256,8 @@ _BUILDERS: dict[str, Callable[[Node, Engine], Run]] = {
     "or_expression": _or,
     "and_expression": _and,
     "not_expression": _not,
+    "expref": _expref,
     "function_expression": _function,
 }
+
+__all__ = ["Engine", "Failure", "Ref", "Refused", "Run", "compile_node", "kind"]

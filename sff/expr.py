@@ -7,20 +7,30 @@ dependency graph from them, so nothing is wired by hand.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import jmespath
 from jmespath import exceptions as jexc
 from jmespath import functions as jfun
-from jmespath.visitor import Options, TreeInterpreter
 
-from sff._jmes import Engine, Run, compile_node
+from sff._jmes import Engine, Failure, Refused, Run, compile_node, kind
+from sff._jmes_functions import Builtins
+from sff._jmes_parse import parse
 from sff.errors import ExpressionError, InvocationError
 
-WHOLE_CONTEXT = "@"  # marker in `Expr.names` for an expression that reads the whole context
+# Markers in `Expr.names` for an expression that reads the context as a whole, not by name;
+# the plan refuses them with the reason below (a source name is an identifier: no clash).
+WHOLE_CONTEXT = "@"
+EVERY_VALUE = "*"
+AS_ARRAY = "[]"
+ROOT_READS = {
+    WHOLE_CONTEXT: "`@` at the top reads the whole context (input, meta and every source)",
+    EVERY_VALUE: "`*` at the top projects over every value of the context "
+    "(input, meta and every source)",
+    AS_ARRAY: "an index, slice, filter, flatten or `[*]` at the top reads the context as an "
+    "array, but it is an object, so the result is always null",
+}
 
 
 class EvaluationError(InvocationError):
@@ -30,7 +40,7 @@ class EvaluationError(InvocationError):
     status = 502
 
 
-class SffFunctions(jfun.Functions):
+class SffFunctions(Builtins):
     """The functions a BFF needs and JMESPath lacks. Documented in the README cheat sheet."""
 
     @jfun.signature({"types": []}, {"types": []})
@@ -45,16 +55,17 @@ class SffFunctions(jfun.Functions):
 
     @jfun.signature({"types": ["array", "null"]}, {"types": ["string"]})
     def _func_index_by(self, items: list[Any] | None, key: str) -> dict[str, Any]:
-        """``index_by(users, 'id')``: an object keyed by each item's key (as a string)."""
-        return {_key(item.get(key)): item for item in items or [] if isinstance(item, dict)}
+        """``index_by(users, 'id')``: an object keyed by each item's key (see `join_key`);
+        items without a usable key are left out, the last of a repeated key wins."""
+        return {k: item for k, item in _keyed(items, key)}
 
     @jfun.signature({"types": ["array", "null"]}, {"types": ["string"]})
     def _func_group_by(self, items: list[Any] | None, key: str) -> dict[str, list[Any]]:
-        """``group_by(todos, 'user_id')``: an object of arrays, one per key value."""
+        """``group_by(todos, 'user_id')``: an object of arrays, one per key value; items
+        without a usable key are left out."""
         groups: dict[str, list[Any]] = {}
-        for item in items or []:
-            if isinstance(item, dict):
-                groups.setdefault(_key(item.get(key)), []).append(item)
+        for k, item in _keyed(items, key):
+            groups.setdefault(k, []).append(item)
         return groups
 
     @jfun.signature(
@@ -68,10 +79,12 @@ class SffFunctions(jfun.Functions):
         self, left: list[Any] | None, right: list[Any] | None, lkey: str, rkey: str, into: str
     ) -> list[Any]:
         """``join_on(todos, users, 'user_id', 'id', 'owner')``: each left item gains the
-        matching right item (or null) under ``into``."""
+        matching right item (or null) under ``into``; a null or missing key matches nothing."""
         index = self._func_index_by(right, rkey)
         return [
-            {**item, into: index.get(_key(item.get(lkey)))} if isinstance(item, dict) else item
+            {**item, into: index.get(join_key(item.get(lkey)))}  # type: ignore[arg-type]
+            if type(item) is dict
+            else item
             for item in left or []
         ]
 
@@ -88,15 +101,31 @@ def truthy(value: Any) -> bool:
     return not (value is None or value is False or value in ("", [], {}))
 
 
-def _key(value: Any) -> str:
-    # JSON object keys are strings; 7 and "7" must meet in a join.
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+def join_key(value: Any) -> str | None:
+    """The key a value joins and groups by: a string is itself, a number its plain decimal
+    text (so ``1``, ``1.0`` and ``"1"`` meet); null, a missing key, booleans, arrays and
+    objects have none and match nothing (``true`` never meets ``"true"``)."""
+    found = kind(value)
+    if found == "string":
+        return str(value)
+    if found != "number":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
+def _keyed(items: list[Any] | None, key: str) -> list[tuple[str, Any]]:
+    pairs = []
+    for item in items or []:
+        if type(item) is dict and (k := join_key(item.get(key))) is not None:
+            pairs.append((k, item))
+    return pairs
 
 
 _FUNCTIONS = SffFunctions()
-_INTERPRETER = TreeInterpreter(Options(custom_functions=_FUNCTIONS))
 _FUNCTION_TABLE: dict[str, Any] = _FUNCTIONS.FUNCTION_TABLE
-_ENGINE = Engine(_INTERPRETER, _FUNCTIONS)
+_ENGINE = Engine(_FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -119,16 +148,23 @@ class Expr:
         object.__setattr__(self, "_run", compile_node(self._ast, _ENGINE))
 
     def search(self, context: Mapping[str, Any]) -> Any:
+        """The expression's value over ``context``: JSON sharing nothing with the
+        expression, or `EvaluationError`; nothing else is ever raised."""
         try:
+            if type(context) is not dict and isinstance(context, Mapping):
+                context = dict(context)  # the closures read plain dicts
             return self._run(context)
-        except jexc.JMESPathError as exc:
-            raise EvaluationError(
-                f"function {self.where.function!r}, {self.where.place}: "
-                f"expression `{self.text}` failed: {_reason(exc)}",
-                function=self.where.function,
-                where=self.where.place,
-                expression=self.text,
-            ) from None
+        except Failure as exc:
+            reason = str(exc)
+        except RecursionError:  # data nested deeper than Python recurses
+            reason = "the data is nested too deeply"
+        raise EvaluationError(
+            f"function {self.where.function!r}, {self.where.place}: "
+            f"expression `{self.text}` failed: {reason}",
+            function=self.where.function,
+            where=self.where.place,
+            expression=self.text,
+        )
 
 
 def compile_expr(text: str, where: Where, *, offset: int = 0, shown: str | None = None) -> Expr:
@@ -140,13 +176,16 @@ def compile_expr(text: str, where: Where, *, offset: int = 0, shown: str | None 
     if not text.strip():
         raise _error("empty expression", where, shown, offset)
     try:
-        ast = jmespath.compile(text).parsed
+        ast = parse(text)
+        return Expr(text, frozenset(_root_names(ast)), where, ast)
     except jexc.ParseError as exc:
         raise _error(_reason(exc), where, shown, offset + (exc.lex_position or 0)) from None
     except jexc.JMESPathError as exc:
         raise _error(_reason(exc), where, shown, offset) from None
-    _check_functions(ast, where, shown, offset)
-    return Expr(text, frozenset(_root_names(ast)), where, ast)
+    except Refused as exc:
+        raise _error(exc.reason, where, shown, offset + (exc.pos or 0)) from None
+    except RecursionError:
+        raise _error("the expression is nested too deeply", where, shown, offset) from None
 
 
 def _error(reason: str, where: Where, shown: str, column: int | None) -> ExpressionError:
@@ -156,68 +195,39 @@ def _error(reason: str, where: Where, shown: str, column: int | None) -> Express
 
 
 def _reason(exc: jexc.JMESPathError) -> str:
+    if isinstance(exc, jexc.LexerError):
+        return str(exc.message)
     if isinstance(exc, jexc.ParseError):
         token = exc.token_value
         return f"{exc.msg} (at {token!r})" if token not in (None, "") else exc.msg
     return str(exc).split("\n", 1)[0]
 
 
-def _check_functions(ast: Any, where: Where, shown: str, offset: int) -> None:
-    """Unknown functions and wrong argument counts are declaration errors, not runtime ones."""
-    for node in _walk(ast):
-        if node["type"] != "function_expression":
-            continue
-        name, args = node["value"], len(node["children"])
-        spec = _FUNCTION_TABLE.get(name)
-        if spec is None:
-            raise _error(f"unknown function {name}()", where, shown, offset)
-        sig = spec["signature"]
-        variadic = bool(sig) and sig[-1].get("variadic", False)
-        # A variadic parameter still needs one argument (JMESPath checks so when it runs).
-        if args < len(sig) or (not variadic and args > len(sig)):
-            raise _error(
-                f"{name}() takes {len(sig)}{'+' if variadic else ''} arguments, got {args}",
-                where,
-                shown,
-                offset,
-            )
-
-
-def _walk(node: Any) -> list[dict[str, Any]]:
-    if not isinstance(node, dict):
-        return []
-    found = [node]
-    for child in node.get("children", []):
-        found.extend(_walk(child))
-    return found
-
-
-# Nodes whose first child is evaluated where the node is, and the rest against its result.
-_LEFT_ONLY = {
-    "subexpression",
-    "index_expression",
-    "projection",
-    "value_projection",
-    "filter_projection",
-    "pipe",
-}
+_SELF = {"current", "identity"}
+_CHAINS = {"subexpression", "pipe"}  # the first step reads the context, the rest its result
+_ARRAYS = {"index_expression", "projection", "filter_projection", "flatten"}
 _NOTHING = {"literal", "index", "slice", "expref", "field_ref"}
 
 
 def _root_names(node: Any) -> set[str]:
-    """The context keys an expression reads from the root (its dependencies)."""
-    if not isinstance(node, dict):
-        return set()
-    kind = node["type"]
-    if kind == "field":
-        return {node["value"]}
-    if kind in ("current", "identity"):
-        return {WHOLE_CONTEXT}
-    if kind in _NOTHING:
-        return set()
+    """The context keys an expression reads from the root (its dependencies), or a
+    `ROOT_READS` marker when it reads the context as a whole."""
+    node_type = node["type"]
     children = node.get("children", [])
-    if kind in _LEFT_ONLY:
-        children = children[:1]
+    if node_type == "field":
+        return {node["value"]}
+    if node_type in _SELF:
+        return {WHOLE_CONTEXT}
+    if node_type in _NOTHING:
+        return set()
+    if node_type in _CHAINS:
+        # `@.bar` and `@ | bar` read `bar`: a leading `@` step is the context itself.
+        first = next((c for c in children[:-1] if c["type"] not in _SELF), children[-1])
+        return _root_names(first)
+    if node_type in _ARRAYS or node_type == "value_projection":
+        if children[0]["type"] in _SELF:
+            return {EVERY_VALUE if node_type == "value_projection" else AS_ARRAY}
+        return _root_names(children[0])
     names: set[str] = set()
     for child in children:
         names |= _root_names(child)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sff._jmes_values import fresh
 from sff.errors import SffError, SourceError
 from sff.spec import Fallback
 
@@ -254,7 +255,7 @@ async def rescue(
     misses: list[str] = []
     for step in chain:
         if step.kind == "value":
-            return Rescue("value", step.data)
+            return Rescue("value", fresh(step.data))  # never the declared object itself
         if step.kind == "omit":
             return Rescue("omit", None)
         found = await _from_cache(step, cache, key, within)

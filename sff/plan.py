@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from sff.errors import PlanError
-from sff.expr import WHOLE_CONTEXT, Expr, Template, Value, Where, compile_expr, compile_template
+from sff.expr import ROOT_READS, Expr, Template, Value, Where, compile_expr, compile_template
 from sff.expr import compile_value as _value
 from sff.spec import CallSource, HttpSource, Source
 
@@ -147,10 +147,13 @@ def check_names(function: str, place: str, names: frozenset[str], known: set[str
 def _check_names(
     function: str, place: str, names: frozenset[str], known: set[str], *, allow_item: bool
 ) -> None:
-    if WHOLE_CONTEXT in names:
+    whole = sorted(names & ROOT_READS.keys())
+    if whole:
         raise PlanError(
-            f"function {function!r}, {place}: `@` at the top would read "
-            "every source; name the sources you need"
+            f"function {function!r}, {place}: {ROOT_READS[whole[0]]}; "
+            f"name the sources you need instead: {', '.join(['input', *sorted(known)])}",
+            function=function,
+            where=place,
         )
     if "item" in names and not allow_item:
         raise PlanError(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from sff import answer, tracing
+from sff._jmes_values import fresh
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
@@ -319,7 +320,8 @@ class Invocation:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
             raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
-        return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        # A copy: the callable may hand back an object it keeps (a constant, its own cache).
+        return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
 
     async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
         """The first step of the chain that gives data stands in; without a fallback the

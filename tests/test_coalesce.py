@@ -186,3 +186,20 @@ def test_64_concurrent_resident_requests_two_identities(script: Script, base: st
     sent = [s.headers["authorization"] for s in script.seen]
     assert sorted(set(sent)) == ["Bearer A", "Bearer B"]
     assert len(sent) <= 16, f"{len(sent)} backend requests for 64 identical page requests"
+
+
+async def test_a_joiner_gets_a_copy_of_its_own(
+    script: Script, base: str, lent: httpx.AsyncClient
+) -> None:
+    gate = Gate()
+    script.on("/me", gate)
+    fn = board(base)
+    first = asyncio.ensure_future(fn.invoke(client=lent))
+    await until(lambda: script.count("/me") == 1)
+    second = asyncio.ensure_future(fn.invoke(client=lent))
+    await asyncio.sleep(0.05)
+    gate.open.set()
+    one, two = await asyncio.gather(first, second)
+    assert script.count("/me") == 1
+    one.data["who"] = "mutated"
+    assert two.data["who"] == "-"

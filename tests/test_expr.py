@@ -191,12 +191,18 @@ def test_coalesce_returns_the_first_non_null() -> None:
     assert search("coalesce(a, 'x')", {"a": False}) is False
 
 
-def test_index_by_keys_items_by_their_key_as_text() -> None:
-    users = [{"id": 1, "n": "a"}, {"id": "2", "n": "b"}, {"n": "no id"}, "not an object"]
+def test_index_by_keys_items_by_their_key_as_text_and_leaves_out_keyless_ones() -> None:
+    users = [
+        {"id": 1, "n": "a"},
+        {"id": "2", "n": "b"},
+        {"n": "no id"},
+        {"id": None, "n": "null id"},
+        {"id": True, "n": "boolean id"},
+        "not an object",
+    ]
     assert search("index_by(users, 'id')", {"users": users}) == {
         "1": {"id": 1, "n": "a"},
         "2": {"id": "2", "n": "b"},
-        "null": {"n": "no id"},
     }
     assert search("index_by(users, 'id')", {"users": None}) == {}
     assert search("index_by(users, 'id').\"1\".n", {"users": users}) == "a"
@@ -260,3 +266,53 @@ def test_custom_functions_reject_wrong_types_at_evaluation() -> None:
         search("index_by(users, 'id')", {"users": "not a list"})
     with pytest.raises(EvaluationError):
         search("pick(user, ['a'])", {"user": [1]})
+
+
+# -- keys of index_by, group_by, join_on ----------------------------------------------------
+
+
+def test_join_on_a_null_or_missing_key_matches_nothing() -> None:
+    todos = [{"t": "no key"}, {"t": "null key", "user_id": None}, {"t": "one", "user_id": 1}]
+    users = [{"id": None, "n": "null id"}, {"n": "no id"}, {"id": 1, "n": "ann"}]
+    joined = search(
+        "join_on(todos, users, 'user_id', 'id', 'owner')", {"todos": todos, "users": users}
+    )
+    assert [j["owner"] for j in joined] == [None, None, {"id": 1, "n": "ann"}]
+
+
+def test_join_on_the_string_null_is_a_key_like_any_other_text() -> None:
+    todos = [{"user_id": "null"}, {"user_id": None}]
+    users = [{"id": "null", "n": "literally null"}, {"id": None, "n": "no id"}]
+    joined = search(
+        "join_on(todos, users, 'user_id', 'id', 'o')[*].o", {"todos": todos, "users": users}
+    )
+    assert joined == [{"id": "null", "n": "literally null"}]
+
+
+def test_index_by_leaves_out_every_item_without_a_key() -> None:
+    users = [{"id": None, "n": "a"}, {"id": None, "n": "b"}, {"n": "c"}, {"id": 2, "n": "d"}]
+    assert search("index_by(users, 'id')", {"users": users}) == {"2": {"id": 2, "n": "d"}}
+
+
+def test_numbers_meet_as_numbers_and_plain_text() -> None:
+    left = [{"k": 1}, {"k": 1.0}, {"k": "1"}, {"k": 2.5}, {"k": "2.5"}, {"k": "01"}, {"k": " 1"}]
+    right = [{"id": 1.0, "v": "one"}, {"id": 2.5, "v": "two and a half"}]
+    got = search("join_on(l, r, 'k', 'id', 'm')[*].m.v", {"l": left, "r": right})
+    assert got == ["one", "one", "one", "two and a half", "two and a half"]
+    assert search("index_by(r, 'id')", {"r": right}).keys() == {"1", "2.5"}
+
+
+def test_booleans_are_no_key_and_never_meet_their_text() -> None:
+    left = [{"k": True}, {"k": "true"}, {"k": False}]
+    right = [{"id": "true", "v": "text"}, {"id": True, "v": "bool"}]
+    got = search("join_on(l, r, 'k', 'id', 'm')[*].m", {"l": left, "r": right})
+    assert got == [{"id": "true", "v": "text"}]
+    grouped = search("group_by(l, 'k')", {"l": left})
+    assert grouped == {"true": [{"k": "true"}]}
+
+
+def test_group_by_leaves_out_null_keys_and_merges_equal_numbers() -> None:
+    todos = [{"u": 1, "t": "a"}, {"u": None, "t": "b"}, {"t": "c"}, {"u": 1.0, "t": "d"}]
+    assert search("group_by(todos, 'u')", {"todos": todos}) == {
+        "1": [{"u": 1, "t": "a"}, {"u": 1.0, "t": "d"}]
+    }

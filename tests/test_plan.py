@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 
 import pytest
@@ -191,8 +192,32 @@ def test_item_in_shape_is_rejected() -> None:
 
 
 def test_whole_context_at_root_is_rejected() -> None:
-    with pytest.raises(PlanError, match="`@` at the top would read every source"):
+    with pytest.raises(PlanError, match=r"`@` at the top reads the whole context \(input, meta"):
         scenario("whole_context")
+
+
+@pytest.mark.parametrize(
+    ("shape", "reads"),
+    [
+        ("*.id", "`*` at the top projects over every value of the context"),
+        ("[0]", "reads the context as an array, but it is an object"),
+        ("[*].id", "reads the context as an array"),
+        ("[?id].id", "reads the context as an array"),
+        ("length(@)", "`@` at the top reads the whole context"),
+    ],
+)
+def test_root_rejection_says_what_the_expression_reads(shape: str, reads: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(reads)) as caught:
+        Function("f", sources={"c": api.get("/c"), "b": api.get("/b")}, shape=shape)
+    assert caught.value.message.endswith("name the sources you need instead: input, b, c")
+    assert caught.value.detail["where"] == "shape"
+
+
+def test_a_leading_at_step_reads_the_name_after_it() -> None:
+    fn = Function("f", sources={"c": api.get("/c")}, shape={"a": "@.c.id", "b": "@ | c"})
+    assert fn.shape.names == {"c"}
+    with pytest.raises(PlanError, match="unknown name 'bar'"):
+        Function("g", sources={"c": api.get("/c")}, shape="@.bar")
 
 
 def test_whole_context_in_a_source_is_rejected_naming_the_source() -> None:

@@ -60,10 +60,11 @@ async def join(work: asyncio.Future[Any]) -> tuple[bool, Any]:
     failed or that invocation gave up on it (cancelled, or out of its own time): the
     failure may be the other invocation's deadline, so the caller sends its own, which
     is never more than it would have sent alone."""
+    from sff._jmes_values import fresh
     from sff.errors import SffError
 
-    try:
-        return True, await asyncio.shield(work)
+    try:  # a copy of its own: no invocation's result is another's to mutate
+        return True, fresh(await asyncio.shield(work))
     except SffError:
         return False, None
     except asyncio.CancelledError:
