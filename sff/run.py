@@ -20,6 +20,7 @@ from sff._jmes_values import fresh
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
+from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline
@@ -311,6 +312,7 @@ class Invocation:
                     client=self.fetcher.client,
                     cache=shared.store if shared is not None else None,  # one store per invocation
                 )
+                self.inherit_caching(node.name, result.meta)
                 return result.json()
             async with asyncio.timeout(left):
                 value = await target(**args)
@@ -322,6 +324,15 @@ class Invocation:
             raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
+
+    def inherit_caching(self, name: str, inner: Meta) -> None:
+        """A called Function's own answer rule (private, no-store, max-age) counts for the
+        caller's answer as a backend's Cache-Control would."""
+        src = self.meta.sources[name]
+        src.cache_control = answer.cache_control(inner)
+        self.meta.personal = self.meta.personal or inner.personal
+        declared = parse_cache_control(src.cache_control).max_age
+        src.fresh_s = None if declared is None else float(declared)
 
     async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
         """The first step of the chain that gives data stands in; without a fallback the

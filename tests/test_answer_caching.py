@@ -161,3 +161,15 @@ def test_if_none_match_comparison() -> None:
     assert not_modified('"a"', '"a"') and not_modified('W/"a"', '"a"')
     assert not_modified("*", '"a"') and not_modified(' "b" , "a"', '"a"')
     assert not not_modified(None, '"a"') and not not_modified('"b"', '"a"')
+
+
+async def test_a_called_function_passes_its_rule_on(script: Script, base: str) -> None:
+    from sff import call
+
+    script.on("/me", reply("max-age=60"))
+    api = Backend("api", default=base)
+    inner = Function("me", sources={"me": api.get("/me", personal=True)})
+    outer = Function("page", sources={"me": call(inner)})
+    assert await cache_control_of(outer) == "private, max-age=60"
+    script.on("/me", reply("no-store"))
+    assert await cache_control_of(outer) == "no-store"
