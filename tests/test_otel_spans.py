@@ -273,3 +273,36 @@ async def test_a_refused_connection_names_the_transport_error(
     assert attrs(client)["error.type"] == "ConnectError"
     assert "http.response.status_code" not in attrs(client)
     assert client.status.status_code == StatusCode.ERROR
+
+
+class CountingFlush(Tracing):
+    def __init__(self, provider: TracerProvider) -> None:
+        super().__init__(provider)
+        self.bounds: list[float] = []
+
+    async def flush(self, within: float) -> None:
+        self.bounds.append(within)
+        await super().flush(within)
+
+
+async def test_use_and_destroy_flushes_within_a_small_bound_and_resident_batches(
+    script: Script, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    counting = CountingFlush(TracerProvider())
+    tracing.use(counting)
+    try:
+        fn = dashboard(base)
+        script.on("/users/1", Reply(200, b'{"name": "Ada"}'))
+        script.on("/todos", Reply(200, b"[]"))
+        await fn.invoke({"user_id": 1})  # use-and-destroy: its own client
+        assert counting.bounds == [otel_spans.FLUSH_SLICE_S]  # never more than the slice
+        monkeypatch.setenv("SFF_OTEL_FLUSH_MS", "60000")
+        await fn.invoke({"user_id": 1}, timeout=3)  # the platform says 3 s are left
+        assert 0 < counting.bounds[1] <= 3  # never past the platform's time left
+        async with httpx.AsyncClient() as lent:  # resident: the batch processor exports
+            await fn.invoke({"user_id": 1}, client=lent)
+        assert len(counting.bounds) == 2
+    finally:
+        tracing.reset()
