@@ -88,17 +88,19 @@ class HttpFetcher:
         source = node.source
         assert isinstance(source, HttpSource)
         parts = self._render.parts(node, source, context)
-        copy = self._copy(node, parts)
-        if copy is not None and copy.step.consults_first:
+        copy, built = self._copy(node, parts)
+        if copy is not None and built is not None and copy.step.consults_first:
             entry, conditions = await copy.consult(deadline.remaining())
             if entry is not None:
                 src.cache, src.fresh_s = "fresh", fresh_for(entry)
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
-                return parse_json(node.name, self._request(node.name, parts), 200, entry.body)
-            parts[4].update(conditions)  # a stale copy with validators: ask if it still is
+                return parse_json(node.name, built, 200, entry.body)
+            if conditions:  # a stale copy with validators: ask whether it still is good
+                parts[4].update(conditions)
+                built = None
         request: Request | None = self._lean(node.name, source.backend, parts)
         if request is None:
-            request = self._request(node.name, parts)
+            request = built or self._request(node.name, parts)
         remember = copy
         key = shared = None
         if source.method in ("GET", "HEAD"):
@@ -169,14 +171,17 @@ class HttpFetcher:
     def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
         return None if self.cache is None else self.cache.http_key(node, request)
 
-    def _copy(self, node: Node, parts: Parts) -> Copy | None:
-        """Where this request's answer is kept, for a source with a cache step."""
+    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, httpx.Request | None]:
+        """Where this request's answer is kept, for a source with a cache step, and the
+        httpx request its key was made from (keys always are: one format)."""
         step = cache_step(node)
         if step is None or self.cache is None:
-            return None
-        built = self._request(node.name, parts)  # keys are made from the httpx request
+            return None, None
+        built = self._request(node.name, parts)
         key = self._cache_key(node, built)
-        return None if key is None else Copy(self.cache, key, step, self.cache.shared(node, built))
+        if key is None:
+            return None, built
+        return Copy(self.cache, key, step, self.cache.shared(node, built)), built
 
     async def _send(
         self,
