@@ -4,8 +4,9 @@ Every successful response of a source that declares `Fallback.cache` is written 
 partial and oversize bodies never are, nor answers the backend marked ``no-store``, nor
 ``private`` ones under a shared key); it is read only when the source fails, within
 ``max_stale``, or before calling while it is younger than ``fresh`` (or, with
-``fresh="backend"``, while the backend's headers say it is fresh: `sff.http.cached`). The store is opened
-for the invocation and closed at its end (use-and-destroy), unless one is passed in.
+``fresh="backend"``, while the backend's headers say it is fresh: `sff.http.cached`).
+The store is opened for the invocation and closed at its end (use-and-destroy), unless
+one is passed in.
 
 Keys come from `sff.cache.cache_key`: backend, method, canonical URL, the headers the
 backend declares as varying, credentials actually sent, and the source's identity
