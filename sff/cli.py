@@ -112,7 +112,7 @@ def configure_new(parser: argparse.ArgumentParser) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from sff.scaffold import ScaffoldError, create_project
+    from sff.scaffold import ScaffoldError, create_project, install_command
 
     target = Path(args.name)
     try:
@@ -121,7 +121,7 @@ def run_new(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for path in written:
         print(f"  created {path}")
-    print(f"\nnext:\n  cd {target}\n  pip install -e '.[test]'\n  sff check\n  python -m pytest")
+    print(f"\nnext:\n  cd {target}\n  {install_command()}\n  sff check\n  python -m pytest")
     return 0
 
 

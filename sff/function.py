@@ -79,10 +79,12 @@ class Function:
         request_id: str | None = None,
         client: httpx.AsyncClient | None = None,
         cache: CacheStore | SafeStore | None = None,
+        margin: float = 0.0,
     ) -> Result:
         """Run once. Raises an `SffError` (with `.status` and `.code`) when it cannot answer.
         ``timeout`` caps the invocation below the function's own (e.g. a platform's
-        remaining time). ``cache`` is the fallback store to use (e.g. a resident
+        remaining time, of which ``margin`` seconds are kept back to answer). ``cache``
+        is the fallback store to use (e.g. a resident
         instance's); without it one is opened from ``$SFF_CACHE_URL`` when needed."""
         from sff.run import invoke
 
@@ -94,6 +96,7 @@ class Function:
             request_id=request_id,
             client=client,
             cache=cache,
+            margin=margin,
         )
 
     def run(self, input: Any = None, **kwargs: Any) -> Result:

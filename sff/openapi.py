@@ -83,10 +83,16 @@ def _operation(
     if fn.description:
         operation["summary"] = fn.description
     in_path = PARAM.findall(fn.route)
-    params = [_parameter(name, {"type": "string"}, True, "path") for name in in_path]
+    model: dict[str, Any] = {}
     if fn.input is not None:
         ref = refs[(fn.input, "validation")]
         model = schemas[ref["$ref"].rsplit("/", 1)[-1]]
+    # A path parameter is typed as the input model types it (int >= 1, say), not as text.
+    props = model.get("properties", {})
+    params = [
+        _parameter(name, props.get(name, {"type": "string"}), True, "path") for name in in_path
+    ]
+    if fn.input is not None:
         if fn.method in _QUERY_METHODS:
             required = set(model.get("required", []))
             params += [

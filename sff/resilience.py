@@ -36,17 +36,18 @@ class Deadline:
 
     at: float
     end: float | None = None
+    budget: str = ""  # which budget this is, for the 504: "its timeout (5s)"
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
         return cls(time.monotonic() + seconds)
 
     @classmethod
-    def for_budget(cls, budget: float) -> Deadline:
+    def for_budget(cls, budget: float, why: str = "") -> Deadline:
         """The deadline of an invocation that must answer within ``budget`` seconds."""
         reserve = min(RESERVE_MAX_S, max(0.0, budget) * RESERVE_RATIO)
         now = time.monotonic()
-        return cls(now + max(0.0, budget - reserve), now + max(0.0, budget - reserve / 2))
+        return cls(now + max(0.0, budget - reserve), now + max(0.0, budget - reserve / 2), why)
 
     def remaining(self) -> float:
         return max(0.0, self.at - time.monotonic())
@@ -54,6 +55,21 @@ class Deadline:
     def left_to_answer(self) -> float:
         """Time left for fallbacks and cache writes, past `at` too."""
         return max(0.0, (self.at if self.end is None else self.end) - time.monotonic())
+
+
+def budget_of(own: float, given: float | None, margin: float = 0.0) -> tuple[float, str]:
+    """The invocation's budget and what it is: the function's own timeout, or the time the
+    caller gave (a platform's remaining time, less ``margin`` kept back to answer before
+    the platform ends the instance), whichever is shorter."""
+    if given is None or own <= given - margin:
+        return own, f"its timeout ({own:g}s)"
+    usable = max(0.0, given - margin)
+    if margin:
+        return usable, (
+            f"the platform's remaining time ({given:.3g}s, less the {margin:g}s kept "
+            "to answer before the platform ends the instance)"
+        )
+    return usable, f"the time it was given ({given:.3g}s)"
 
 
 class Retryable(SourceError):

@@ -3,6 +3,7 @@ expose a function, with path parameters that join its input. Pure: no I/O."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -18,3 +19,15 @@ def compile_route(route: str) -> re.Pattern[str]:
         last = param.end()
     parts.append(re.escape(route[last:]))
     return re.compile("".join(parts) + "/?")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(route: str) -> re.Pattern[str]:
+    return compile_route(route)
+
+
+def match_route(route: str, path: str) -> dict[str, str] | None:
+    """The path parameters when ``path`` is an address of ``route``, else None (the pattern
+    is compiled once per route)."""
+    found = _compiled(route).fullmatch(path)
+    return None if found is None else found.groupdict()

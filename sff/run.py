@@ -23,7 +23,7 @@ from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
-from sff.resilience import Deadline
+from sff.resilience import Deadline, budget_of
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback
 
@@ -45,21 +45,22 @@ async def invoke(
     request_id: str | None = None,
     client: httpx.AsyncClient | None = None,
     cache: CacheStore | SafeStore | None = None,
+    margin: float = 0.0,
 ) -> Result:
-    """Run ``fn`` once. ``timeout`` is the platform's time left, when it says; ``cache``
-    a store to use instead of opening (and closing) the configured one."""
+    """Run ``fn`` once. ``timeout`` is the platform's time left, when it says, of which
+    ``margin`` is kept back to answer; ``cache`` a store to use instead of opening (and
+    closing) the configured one."""
     request_id = request_id or uuid.uuid4().hex
     traced = tracing.active()
     if traced is None:
-        return await run_plan(fn, raw_input, headers, timeout, request_id, client, cache)
-    budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
+        return await run_plan(fn, raw_input, headers, timeout, request_id, client, cache, margin)
     return await traced.traced(
         fn,
         headers,
         request_id,
         lent=client is not None,  # a resident instance lends its client: spans are batched
-        budget=budget,
-        run=lambda: run_plan(fn, raw_input, headers, timeout, request_id, client, cache),
+        budget=budget_of(fn.timeout, timeout, margin)[0],  # a flush never passes the deadline
+        run=lambda: run_plan(fn, raw_input, headers, timeout, request_id, client, cache, margin),
     )
 
 
@@ -71,6 +72,7 @@ async def run_plan(
     request_id: str,
     client: httpx.AsyncClient | None,
     cache: CacheStore | SafeStore | None,
+    margin: float,
 ) -> Result:
     meta = Meta(fn.name, request_id, plan=fn.plan.describe())
     meta.personal = answer.personal(fn.plan, headers or {})
@@ -78,8 +80,7 @@ async def run_plan(
     started = time.perf_counter()
     try:
         context = {"input": validate_input(fn, raw_input)}
-        budget = fn.timeout if timeout is None else min(fn.timeout, timeout)
-        deadline = Deadline.for_budget(budget)
+        deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
@@ -171,8 +172,8 @@ class Invocation:
 
     def deadline_error(self, unfinished: list[str]) -> DeadlineError:
         return DeadlineError(
-            f"function {self.fn.name!r} ran out of time "
-            f"({self.fn.timeout:g}s); unfinished: {', '.join(unfinished)}",
+            f"function {self.fn.name!r} ran out of time: {self.deadline.budget or 'its budget'}"
+            f"; unfinished: {', '.join(unfinished)}",
             unfinished=unfinished,
         )
 

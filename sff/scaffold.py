@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
+
+from sff import distribution
 
 
 class ScaffoldError(Exception):
@@ -22,7 +25,7 @@ name = "{name}"
 version = "0.1.0"
 description = "Orchestration functions for the {name} frontend."
 requires-python = ">=3.11"
-dependencies = ["sff"]
+dependencies = ["{requirement}"]
 
 [project.optional-dependencies]
 test = ["pytest>=8", "respx>=0.21"]
@@ -150,15 +153,20 @@ def test_hello_rejects_a_user_id_below_one() -> None:
 README = """\
 # {name}
 
-Orchestration functions for the {name} frontend, built with sff.
+Orchestration functions for the {name} frontend, built with sff (distribution
+`{requirement}`; the import package and the command are `sff`).
 
 ```bash
-pip install -e ".[test]"
+{install}
 sff check                      # every function declared correctly?
 sff list                       # routes, sources and the inferred plan
 HELLO_API=https://users.example.com sff invoke hello --input '{{"user_id": 1}}' --meta
 python -m pytest               # tests run against mocked backends
 ```
+
+The first line installs this project with its test tools. While `{requirement}` is not
+on the package index it names the sff checkout to install it from, in the same pip
+command, so pip resolves the dependency to that checkout and never to another project.
 
 - `functions/`: one module per orchestration function.
 - `contracts/`: pydantic models, what the frontend receives.
@@ -166,11 +174,23 @@ python -m pytest               # tests run against mocked backends
 """
 
 
-def files(name: str) -> dict[str, str]:
-    """Relative path -> content of a new project called ``name``."""
+def install_command(source: Path | None = None) -> str:
+    """The one command that installs a new project with its test extra. Until sff is on the
+    package index, pip takes it from the local checkout named in the same command."""
+    checkout = source if source is not None else distribution.checkout()
+    if checkout is None:  # sff itself came from an index or a wheel: so does the project's
+        return 'pip install -e ".[test]"'
+    return f'pip install -e {shlex.quote(str(checkout))} -e ".[test]"'
+
+
+def files(name: str, source: Path | None = None) -> dict[str, str]:
+    """Relative path -> content of a new project called ``name``; ``source`` is the sff
+    checkout its install command names (default: the one this sff runs from)."""
+    requirement = distribution.NAME
+    install = install_command(source)
     return {
-        "pyproject.toml": PYPROJECT.format(name=name),
-        "README.md": README.format(name=name),
+        "pyproject.toml": PYPROJECT.format(name=name, requirement=requirement),
+        "README.md": README.format(name=name, requirement=requirement, install=install),
         "functions/__init__.py": "",
         "functions/hello.py": HELLO_FUNCTION,
         "contracts/__init__.py": "",

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sff import Backend, Function
 from sff.adapters import _settings, runtime
@@ -61,8 +61,20 @@ class LambdaContext:
         return self.remaining_ms
 
 
-def event(name: str) -> dict[str, Any]:
+# Triggers that do no routing: sff matches the path against the function's route, so the
+# sample events are sent to the route of `lookup`.
+UNROUTED = {
+    "aws_lambdaFunctionUrlEvent": "rawPath",
+    "aws_lambdaFunctionUrlEventWithHeaders": "rawPath",
+    "aws_albEvent": "path",
+    "aws_albMultiValueHeadersEvent": "path",
+}
+
+
+def event(name: str, path: str = "/lookup") -> dict[str, Any]:
     data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    if name in UNROUTED:
+        data[UNROUTED[name]] = path
     return data
 
 
@@ -343,3 +355,128 @@ def test_an_event_no_check_foresaw_is_a_400_not_a_crash() -> None:
 
     assert answer["statusCode"] == 400
     assert "malformed event" in body(answer)["error"]["message"]
+
+
+class ProductQuery(BaseModel):
+    product_id: int = Field(ge=1)
+
+
+product = Function(
+    "product",
+    input=ProductQuery,
+    route="/products/{product_id}",
+    sources={"found": users.get("/lookup", query={"p1": "input.product_id"})},
+    shape="{id: input.product_id, found: found}",
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["aws_lambdaFunctionUrlEvent", "aws_albEvent", "aws_albMultiValueHeadersEvent"]
+)
+def test_unrouted_triggers_fill_path_parameters_typed_by_the_input_model(
+    name: str, backend: respx.MockRouter
+) -> None:
+    answer = product.handler(event(name, "/products/2"), LambdaContext())
+
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["id"] == 2  # an int, as the model says
+    assert backend.calls.last.request.url.params["p1"] == "2"
+
+
+@pytest.mark.parametrize("name", ["aws_lambdaFunctionUrlEvent", "aws_albEvent"])
+def test_unrouted_triggers_answer_a_path_off_the_route_with_a_404_naming_it(
+    name: str, backend: respx.MockRouter
+) -> None:
+    answer = product.handler(event(name, "/products/2/extra"), LambdaContext())
+
+    assert answer["statusCode"] == 404
+    error = json.loads(answer["body"])["error"]
+    assert error["code"] == "not_found" and "GET /products/{product_id}" in error["message"]
+    assert error["routes"] == ["GET /products/{product_id}"]
+    assert not backend.calls
+
+
+def test_function_url_with_another_method_is_a_405_with_allow(backend: respx.MockRouter) -> None:
+    url = event("aws_lambdaFunctionUrlEvent", "/products/2")
+    url["requestContext"]["http"]["method"] = "DELETE"
+
+    answer = product.handler(url, LambdaContext())
+
+    assert answer["statusCode"] == 405
+    assert answer["headers"]["allow"] == "GET, OPTIONS"
+
+
+def test_a_percent_encoded_slash_stays_inside_its_path_parameter() -> None:
+    answer = product.handler(
+        event("aws_lambdaFunctionUrlEvent", "/products/1%2F2"), LambdaContext()
+    )
+
+    assert answer["statusCode"] == 400  # "1/2" is one segment, and no int
+    assert json.loads(answer["body"])["error"]["field"] == "product_id"
+
+
+def test_api_gateway_routes_keep_the_platforms_path_parameters(backend: respx.MockRouter) -> None:
+    v2 = event("aws_apiGatewayProxyV2Event_GET")
+    v2["requestContext"]["routeKey"] = "GET /products/{product_id}"
+    v2["rawPath"] = "/stage-or-mapping/products/5"  # API Gateway already routed it
+    v2["pathParameters"] = {"product_id": "5"}
+
+    answer = product.handler(v2, LambdaContext())
+
+    assert answer["statusCode"] == 200
+    assert json.loads(answer["body"])["id"] == 5
+
+
+def slow_lookup(seconds: float) -> Any:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(seconds)
+        return httpx.Response(200, json={})
+
+    return slow
+
+
+def test_a_504_names_the_platforms_remaining_time_when_that_ran_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFF_DEADLINE_MARGIN_MS", "100")
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.get("/lookup").mock(side_effect=slow_lookup(3))
+        answer = lookup.handler(event("aws_apiGatewayProxyV2Event_GET"), LambdaContext(300))
+
+    error = json.loads(answer["body"])["error"]
+    assert answer["statusCode"] == 504 and error["code"] == "deadline"
+    assert error["message"] == (
+        "function 'lookup' ran out of time: the platform's remaining time (0.3s, less the "
+        "0.1s kept to answer before the platform ends the instance); unfinished: found"
+    )
+
+
+def test_a_504_names_the_functions_own_timeout_when_that_ran_out() -> None:
+    quick = Function(
+        "quick",
+        timeout="200ms",
+        route="/my/path",
+        sources={"found": users.get("/lookup")},
+    )
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        mock.get("/lookup").mock(side_effect=slow_lookup(3))
+        answer = quick.handler(event("aws_apiGatewayProxyV2Event_GET"), LambdaContext(60_000))
+
+    error = json.loads(answer["body"])["error"]
+    assert answer["statusCode"] == 504
+    assert error["message"] == (
+        "function 'quick' ran out of time: its timeout (0.2s); unfinished: found"
+    )
+
+
+def test_the_deadline_margin_is_a_setting_with_a_default_for_slow_instances(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SFF_DEADLINE_MARGIN_MS", raising=False)
+    assert _settings.current().deadline_margin_s == 0.5
+    monkeypatch.setenv("SFF_DEADLINE_MARGIN_MS", "250")
+    assert _settings.current().deadline_margin_s == 0.25
+    _settings.configure(deadline_margin=1.5)
+    assert _settings.current().deadline_margin_s == 1.5
+    with pytest.raises(ValueError):
+        _settings.configure(deadline_margin=-1)

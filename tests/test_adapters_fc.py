@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from pydantic import BaseModel, Field
 
 import sff.http.client
 from sff import Backend, Function
@@ -24,12 +25,14 @@ BASE = "http://todos.test"
 todos = Backend("todos", default=BASE, forward_headers=("header1", "header2"))
 listing = Function(
     "listing",
+    route="/example",  # the docs example's path: the HTTP trigger does no routing
     sources={"todos": todos.get("/todos", query={"q": "input.parameter2"})},
     shape="{input: input, todos: todos}",
 )
 saving = Function(
     "saving",
     method="POST",
+    route="/todos",
     sources={"saved": todos.post("/todos", body="input")},
     shape="saved",
 )
@@ -55,6 +58,8 @@ def raw_event(name: str) -> bytes:
 
 def edited(name: str, **changes: Any) -> bytes:
     data = json.loads(raw_event(name))
+    if name == "fc3_httpTrigger_devsapp_template":
+        data["rawPath"] = "/todos"  # the template's own path is no function's route
     data.update(changes)
     return json.dumps(data).encode()
 
@@ -98,7 +103,7 @@ def test_docs_example_as_bytes_keeps_comma_joined_query_values_as_strings(
 
 
 def test_devsapp_template_with_a_non_json_body_is_a_400_in_fc_format() -> None:
-    answer = saving.handler(raw_event("fc3_httpTrigger_devsapp_template"), FCContext())
+    answer = saving.handler(edited("fc3_httpTrigger_devsapp_template"), FCContext())
 
     assert set(answer) == {"statusCode", "headers", "isBase64Encoded", "body"}
     assert answer["statusCode"] == 400
@@ -192,3 +197,40 @@ def test_initializer_and_pre_stop_keep_one_client_across_invocations(
     assert len(made) == 1
     assert made[0].is_closed
     assert runtime.active() is None
+
+
+class ProductQuery(BaseModel):
+    product_id: int = Field(ge=1)
+
+
+product = Function(
+    "product",
+    input=ProductQuery,
+    route="/products/{product_id}",
+    sources={"todos": todos.get("/todos", query={"q": "input.product_id"})},
+    shape="{id: input.product_id}",
+)
+
+
+def test_http_trigger_fills_the_routes_path_parameters_typed_by_the_input_model(
+    backend: respx.MockRouter,
+) -> None:
+    answer = product.handler(edited("fc3_httpTrigger_docs_example", rawPath="/products/2"), None)
+
+    assert answer["statusCode"] == 200
+    assert body(answer) == {"id": 2}
+
+
+def test_http_trigger_path_off_the_route_is_a_404_naming_it(backend: respx.MockRouter) -> None:
+    answer = product.handler(edited("fc3_httpTrigger_docs_example", rawPath="/products"), None)
+
+    assert answer["statusCode"] == 404
+    assert "GET /products/{product_id}" in body(answer)["error"]["message"]
+    assert not backend.calls
+
+
+def test_http_trigger_with_another_method_is_a_405() -> None:
+    answer = saving.handler(edited("fc3_httpTrigger_docs_example", rawPath="/todos"), None)
+
+    assert answer["statusCode"] == 405
+    assert answer["headers"]["allow"] == "POST, OPTIONS"

@@ -16,7 +16,7 @@ SCRIPT = """
 import json, sys
 import sff
 before = sorted(m for m in sys.modules if m.startswith("sff.adapters"))
-fn = sff.Function("noop")
+fn = sff.Function("noop", route=ROUTE)  # these triggers do no routing: sff matches it
 answer = fn.handler(EVENT, None)
 after = sorted(m for m in sys.modules if m.startswith("sff.adapters"))
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
@@ -25,8 +25,8 @@ print(json.dumps({"before": before, "after": after, "heavy": heavy, "status": st
 """
 
 
-def loaded_by(event: object) -> dict[str, Any]:
-    code = f"EVENT = {event!r}\nHEAVY = {HEAVY!r}\n" + SCRIPT
+def loaded_by(event: object, route: str = "/noop") -> dict[str, Any]:
+    code = f"EVENT = {event!r}\nHEAVY = {HEAVY!r}\nROUTE = {route!r}\n" + SCRIPT
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
@@ -40,6 +40,7 @@ def platform_modules(names: list[str]) -> set[str]:
 
 def test_lambda_event_loads_only_the_lambda_adapter_and_nothing_heavy() -> None:
     event = json.loads((EVENTS / "aws_lambdaFunctionUrlEvent.json").read_text())
+    event["rawPath"] = "/noop"
 
     loaded = loaded_by(event)
 
@@ -52,7 +53,7 @@ def test_lambda_event_loads_only_the_lambda_adapter_and_nothing_heavy() -> None:
 def test_fc_event_as_bytes_loads_only_the_fc_adapter() -> None:
     event = (EVENTS / "fc3_httpTrigger_docs_example.json").read_bytes()
 
-    loaded = loaded_by(event)
+    loaded = loaded_by(event, route="/example")  # the docs example's rawPath
 
     assert loaded["status"] == 200
     assert platform_modules(loaded["after"]) == {"aliyun_fc"}

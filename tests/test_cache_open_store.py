@@ -112,5 +112,5 @@ def test_a_redis_url_without_redis_py_says_how_to_install_it(
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.delitem(sys.modules, "sff.cache.redis", raising=False)
     monkeypatch.setitem(sys.modules, "redis", None)  # makes `import redis` fail
-    with pytest.raises(ImportError, match=r'pip install "sff\[redis\]"'):
+    with pytest.raises(ImportError, match=r'pip install "serverless-for-frontend\[redis\]"'):
         open_store("redis://localhost:6379/0")

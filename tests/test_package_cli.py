@@ -63,3 +63,39 @@ def test_package_names_a_function_without_module_level_handler(
     monkeypatch.chdir(tmp_path)
     assert main(["package", "bare", "--target", "aws-lambda", "--out", str(tmp_path)]) == 2
     assert "add `handler = bare.handler`" in capsys.readouterr().err
+
+
+def test_cors_origins_come_from_the_environment_or_the_functions_own_configure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sff.adapters import _settings
+    from sff.packaging.cli import cors_origins
+
+    monkeypatch.delenv("SFF_CORS_ORIGINS", raising=False)
+    assert cors_origins() == ()
+    monkeypatch.setenv("SFF_CORS_ORIGINS", "https://b.example,https://a.example")
+    assert cors_origins() == ("https://a.example", "https://b.example")
+    _settings.configure(cors_origins=["*"])  # as a function module may do at import
+    try:
+        assert cors_origins() == ("*",)
+    finally:
+        _settings.reset()
+
+
+def test_tool_sff_env_adds_required_and_defaulted_variables(tmp_path: Path) -> None:
+    from sff.cli import UsageError
+    from sff.packaging.cli import declared_env
+
+    (tmp_path / "pyproject.toml").write_text('[tool.sff]\nenv = ["MAIL_KEY", "REGION=eu-west-1"]\n')
+    assert declared_env(tmp_path) == {"MAIL_KEY": "", "REGION": "eu-west-1"}
+    (tmp_path / "pyproject.toml").write_text('[tool.sff]\nenv = ["not a name"]\n')
+    with pytest.raises(UsageError, match="no variable name"):
+        declared_env(tmp_path)
+
+
+def test_packaged_function_carries_the_declared_extra_variables() -> None:
+    project = load_project(ROOT)
+    found = project.get("send_digest")
+    assert found is not None
+    fn = packaged(project, found, memory_mb=256, extra={"MAIL_KEY": ""})
+    assert fn.env["MAIL_KEY"] == ""

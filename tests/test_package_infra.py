@@ -10,14 +10,19 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
-from sff.packaging import PackagedFunction, PackageReport, PackagingError, build_package
-from sff.packaging._build import _strip, _zip
-from sff.packaging._infra import gcp_main, s_yaml, sam_template
+from sff.packaging import Deploy, PackagedFunction, PackageReport, PackagingError, build_package
+from sff.packaging._archive import strip as _strip
+from sff.packaging._archive import write_zip as _zip
+from sff.packaging._build import infra_path
+from sff.packaging._fc import s_yaml
+from sff.packaging._infra import gcp_main
+from sff.packaging._sam import sam_template
 from sff.packaging._targets import TARGETS
 from sff.packaging._yaml import YamlValue, dump
 from tests.lambda_runtime import LambdaInvocationError, run_under_awslambdaric
@@ -48,10 +53,11 @@ FUNCTIONS = [
 SAM = sam_template(FUNCTIONS, code_uri="a.zip", python="3.12", arch="x86_64")
 
 
-def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+def cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:
     """The cfn-lint command installed with this interpreter's packages."""
     command = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
-    return subprocess.run([command, str(path)], capture_output=True, text=True, check=False)
+    files = [str(path) for path in paths]
+    return subprocess.run([command, *files], capture_output=True, text=True, check=False)
 
 
 def test_sam_template_passes_cfn_lint(tmp_path: Path) -> None:
@@ -72,9 +78,9 @@ def test_sam_template_makes_each_env_var_a_parameter_every_function_references()
             "Default": "https://todos.example",
             "Description": "Value of the TODOS_API environment variable",
         },
-        "UsersApi": {
+        "UsersApi": {  # no default declared: the deploy must give one
             "Type": "String",
-            "Default": "",
+            "MinLength": 1,
             "Description": "Value of the USERS_API environment variable",
         },
     }
@@ -331,3 +337,170 @@ def test_awslambdaric_reports_a_raising_handler_as_an_invocation_error() -> None
     assert caught.value.outcome.kind == "error"
     assert caught.value.outcome.json()["errorType"] == "ValueError"
     assert caught.value.outcome.json()["errorMessage"] == "asked to fail"
+
+
+PRODUCT = PackagedFunction(
+    "product",
+    "functions.product.handler",
+    {"CATALOG_API": "", "MAIL_KEY": "", "REGION": "eu-west-1"},
+    timeout_s=3,
+    route="/products/{product_id}",
+)
+FEATURED = PackagedFunction(
+    "featured", "functions.product.featured", {"CATALOG_API": ""}, route="/products/featured"
+)
+CORS = Deploy(cors_origins=("https://app.example",))
+
+
+def test_sam_template_passes_cfn_lint_for_every_trigger_and_option(tmp_path: Path) -> None:
+    templates = []
+    for trigger in ("http-api", "function-url", "alb"):
+        for cors, resident in ((False, False), (True, False), (False, True)):
+            origins = CORS.cors_origins if cors else ()
+            options = Deploy(trigger, origins, resident)  # type: ignore[arg-type]
+            text = sam_template(
+                [PRODUCT, FEATURED], code_uri="a.zip", python="3.12", arch="x86_64", deploy=options
+            )
+            templates.append(tmp_path / f"{trigger}-{cors}-{resident}.template.yaml")
+            templates[-1].write_text(text, "utf-8")
+    (tmp_path / "a.zip").write_bytes(b"")
+    done = cfn_lint(*templates)  # one run: cfn-lint's start-up is most of its time
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def sam(deploy: Deploy) -> dict[str, Any]:
+    text = sam_template(
+        [PRODUCT, FEATURED], code_uri="a.zip", python="3.12", arch="x86_64", deploy=deploy
+    )
+    loaded: dict[str, Any] = yaml.safe_load(text)
+    return loaded
+
+
+def test_http_api_with_cors_routes_preflights_to_sff_and_passes_the_origins() -> None:
+    template = sam(CORS)
+    props = template["Resources"]["ProductFunction"]["Properties"]
+    assert props["Events"] == {
+        "Http": {
+            "Type": "HttpApi",
+            "Properties": {"Path": "/products/{product_id}", "Method": "GET"},
+        },
+        "HttpOptions": {
+            "Type": "HttpApi",
+            "Properties": {"Path": "/products/{product_id}", "Method": "OPTIONS"},
+        },
+    }
+    assert props["Environment"]["Variables"]["SFF_CORS_ORIGINS"] == {"Ref": "SffCorsOrigins"}
+    assert template["Parameters"]["SffCorsOrigins"]["Default"] == "https://app.example"
+    assert "CorsConfiguration" not in json.dumps(template)  # the platform's CORS stays off
+
+
+def test_function_url_trigger_gives_each_function_a_url_and_no_api() -> None:
+    template = sam(Deploy("function-url"))
+    props = template["Resources"]["ProductFunction"]["Properties"]
+    assert props["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    assert "Events" not in props
+    assert template["Outputs"]["ProductFunctionUrl"]["Value"] == {
+        "Fn::GetAtt": ["ProductFunctionUrl", "FunctionUrl"]
+    }
+    assert "ApiUrl" not in template["Outputs"]
+
+
+def test_alb_trigger_forwards_each_route_literal_routes_first() -> None:
+    template = sam(Deploy("alb", cors_origins=("*",)))
+    resources = template["Resources"]
+    rules = {
+        name: r["Properties"]
+        for name, r in resources.items()
+        if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"
+    }
+    featured, product = rules["FeaturedFunctionListenerRule"], rules["ProductFunctionListenerRule"]
+    assert featured["Priority"] < product["Priority"]
+    assert product["Conditions"] == [
+        {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/products/*"]}},
+        {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET", "OPTIONS"]}},
+    ]
+    group = resources["ProductFunctionTargetGroup"]
+    assert group["Properties"]["TargetType"] == "lambda"
+    assert set(template["Parameters"]) >= {"VpcId", "SubnetIds"}
+    assert "AlbUrl" in template["Outputs"]
+
+
+def test_every_variable_without_a_default_is_a_required_parameter() -> None:
+    parameters = sam(Deploy())["Parameters"]
+    assert "Default" not in parameters["CatalogApi"] and parameters["CatalogApi"]["MinLength"] == 1
+    assert "Default" not in parameters["MailKey"]
+    assert parameters["Region"]["Default"] == "eu-west-1"
+
+
+def test_resident_lambda_sets_sff_resident() -> None:
+    props = sam(Deploy(resident=True))["Resources"]["ProductFunction"]["Properties"]
+    assert props["Environment"]["Variables"]["SFF_RESIDENT"] == {"Ref": "SffResident"}
+
+
+@pytest.mark.parametrize(
+    "deploy", [Deploy(), CORS, Deploy(resident=True)], ids=["plain", "cors", "resident"]
+)
+def test_s_yaml_passes_the_fc3_schema_for_every_option(deploy: Deploy) -> None:
+    schema = json.loads(FC3_SCHEMA.read_text("utf-8"))
+    document = yaml.safe_load(
+        s_yaml(
+            [PRODUCT],
+            project="shop",
+            code="./s.zip",
+            python="3.12",
+            region="cn-hangzhou",
+            deploy=deploy,
+        )
+    )
+    jsonschema.Draft7Validator(schema).validate(document["resources"]["product"]["props"])
+
+
+def test_s_yaml_with_cors_lets_options_through_and_resident_names_the_hooks() -> None:
+    both = Deploy(cors_origins=("https://app.example",), resident=True)
+    props = yaml.safe_load(
+        s_yaml(
+            [PRODUCT],
+            project="shop",
+            code="./s.zip",
+            python="3.12",
+            region="cn-hangzhou",
+            deploy=both,
+        )
+    )["resources"]["product"]["props"]
+    assert props["triggers"][0]["triggerConfig"]["methods"] == ["GET", "OPTIONS"]
+    assert props["environmentVariables"]["SFF_CORS_ORIGINS"] == "https://app.example"
+    assert props["environmentVariables"]["MAIL_KEY"] == "${env('MAIL_KEY')}"
+    assert props["instanceLifecycleConfig"] == {
+        "initializer": {"handler": "sff.adapters.aliyun_fc.initializer", "timeout": 10},
+        "preStop": {"handler": "sff.adapters.aliyun_fc.pre_stop", "timeout": 10},
+    }
+
+
+def test_each_target_and_architecture_has_its_own_deployment_file() -> None:
+    names = {
+        infra_path(Path(f"dist/shop-{target}-{arch}.zip"), target)
+        for target, arch in [
+            ("aws-lambda", "x86_64"),
+            ("aws-lambda", "arm64"),
+            ("aliyun-fc", "x86_64"),
+        ]
+    }
+    assert names == {
+        Path("dist/shop-aws-lambda-x86_64.template.yaml"),
+        Path("dist/shop-aws-lambda-arm64.template.yaml"),
+        Path("dist/shop-aliyun-fc-x86_64.s.yaml"),
+    }
+    assert infra_path(Path("dist/shop-gcp-x86_64.zip"), "gcp") is None
+
+
+def test_the_readme_deploy_commands_name_the_files_sff_package_writes() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    deploy = readme[readme.index("## Deploy") :]
+    for target, arch in (("aws-lambda", "x86_64"), ("aliyun-fc", "x86_64")):
+        path = infra_path(Path(f"<project>-{target}-{arch}.zip"), target)
+        assert path is not None and path.name in deploy
+    assert "--template-file <project>-aws-lambda-x86_64.template.yaml" in deploy
+    assert "s deploy -y -t <project>-aliyun-fc-x86_64.s.yaml" in deploy
+    for option in ("http-api", "function-url", "alb"):
+        assert f"`{option}`" in deploy
+    assert "UsersApi" in deploy and "SffCorsOrigins" in sam(CORS)["Parameters"]

@@ -119,3 +119,14 @@ async def test_a_hanging_post_without_idempotency_key_is_sent_once(base: str) ->
     result = await Function("f", sources={"sent": source}, timeout=2).invoke()
     meta = result.meta.sources["sent"]
     assert (meta.attempts, meta.outcome) == (1, "degraded") and "timed out" in (meta.error or "")
+
+
+def test_the_budget_is_the_shorter_of_the_timeout_and_the_time_given_less_the_margin() -> None:
+    from sff.resilience import budget_of
+
+    assert budget_of(5, None) == (5, "its timeout (5s)")
+    assert budget_of(5, 60, margin=0.5) == (5, "its timeout (5s)")
+    budget, why = budget_of(5, 3, margin=0.5)
+    assert budget == 2.5 and why.startswith("the platform's remaining time (3s, less the 0.5s")
+    assert budget_of(5, 0.2, margin=0.5)[0] == 0.0  # already past: answer at once
+    assert budget_of(5, 1) == (1, "the time it was given (1s)")  # a caller's cap, no margin

@@ -102,3 +102,35 @@ def test_the_minimal_value_of_a_model_is_valid() -> None:
 @given(strategy(Board))
 def test_generated_values_fit_the_model(value: object) -> None:
     Board.model_validate(value)
+
+
+class ProductInput(BaseModel):
+    product_id: int = Field(ge=1, description="Which product.")
+    currency: str = "EUR"
+
+
+product_page = Function(
+    "product_page",
+    input=ProductInput,
+    route="/products/{product_id}",
+    sources={"p": api.get("/products/{input.product_id}")},
+    shape="p",
+)
+
+
+def test_openapi_types_a_path_parameter_as_the_input_model_does() -> None:
+    operation = openapi([product_page])["paths"]["/products/{product_id}"]["get"]
+    by_name = {p["name"]: p for p in operation["parameters"]}
+
+    assert by_name["product_id"]["in"] == "path" and by_name["product_id"]["required"]
+    assert by_name["product_id"]["schema"]["type"] == "integer"
+    assert by_name["product_id"]["schema"]["minimum"] == 1
+    assert by_name["product_id"]["description"] == "Which product."
+    assert by_name["currency"]["in"] == "query"
+
+
+def test_typescript_types_a_path_parameter_as_the_input_model_does() -> None:
+    declared = typescript([product_page])
+
+    assert "// GET /products/{product_id}" in declared
+    assert "product_id: number;" in declared

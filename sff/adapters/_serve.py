@@ -74,7 +74,14 @@ async def serve(
         else:
             data = to_input(request)
             response = await respond(
-                fn, data, request.headers, request_id, timeout, client, cache=cache
+                fn,
+                data,
+                request.headers,
+                request_id,
+                timeout,
+                client,
+                cache=cache,
+                margin=settings.deadline_margin_s,
             )
     except SffError as exc:
         response = error_response(exc, request_id)
@@ -92,9 +99,11 @@ async def respond(
     client: httpx.AsyncClient | None,
     *,
     cache: SafeStore | None = None,
+    margin: float = 0.0,
 ) -> HttpResponse:
     """Invoke and turn the Result, or the error, into an HTTP answer. Resident instances
-    lend their warm client and cache store; use-and-destroy ones lend nothing."""
+    lend their warm client and cache store; use-and-destroy ones lend nothing. Of a
+    platform's ``timeout``, ``margin`` seconds are kept back to answer."""
     if cache is None and client is not None:
         cache = runtime.warm_store(fn.plan)
     try:
@@ -105,6 +114,7 @@ async def respond(
             request_id=request_id,
             client=client,
             cache=cache,
+            margin=margin if timeout is not None else 0.0,
         )
     except SffError as exc:
         return error_response(exc, request_id)
@@ -133,6 +143,9 @@ def error_response(error: SffError, request_id: str) -> HttpResponse:
     request_id = meta.request_id if meta is not None else request_id
     headers = response_headers(meta)
     headers["x-request-id"] = request_id
+    allow = error.detail.get("allow") if error.status == 405 else None
+    if isinstance(allow, str):  # a 405 says what would be allowed (RFC 9110)
+        headers["allow"] = allow
     return HttpResponse(error.status, headers, error_body(error, request_id))
 
 

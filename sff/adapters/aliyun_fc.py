@@ -27,6 +27,7 @@ from sff.adapters._http import (
     mapping,
     text,
 )
+from sff.adapters._route import routed
 from sff.adapters._serve import handle_sync
 from sff.adapters._settings import Settings
 
@@ -38,7 +39,7 @@ def handle_event(fn: Function, event: dict[str, Any], context: Any) -> dict[str,
     entered = time.monotonic()
     response = handle_sync(
         fn,
-        lambda settings: to_request(event, settings),
+        lambda settings: routed(fn, to_request(event, settings), raw_path(event)),
         timeout=platform_timeout(context, entered),
         request_id=platform_request_id(context),
     )
@@ -61,6 +62,11 @@ def to_request(event: dict[str, Any], settings: Settings) -> HttpRequest:
         ),
         request_id=context.get("requestId"),
     )
+
+
+def raw_path(event: dict[str, Any]) -> str:
+    """The HTTP trigger's path as it arrived (URL-encoded): it routes nothing itself."""
+    return str(event.get("rawPath") or "/")
 
 
 def to_response(response: HttpResponse) -> dict[str, Any]:

@@ -21,8 +21,10 @@ from sff.adapters._http import (
     strings,
     text,
 )
+from sff.adapters._route import routed
 from sff.adapters._serve import handle_sync
 from sff.adapters._settings import Settings
+from sff.routes import PARAM
 
 if TYPE_CHECKING:
     from sff.function import Function
@@ -33,7 +35,7 @@ def handle_event(fn: Function, event: dict[str, Any], context: Any) -> dict[str,
     kind = kind_of(event)
     response = handle_sync(
         fn,
-        lambda settings: to_request(kind, event, settings),
+        lambda settings: route(fn, kind, event, to_request(kind, event, settings)),
         timeout=platform_timeout(context, entered),
         request_id=platform_request_id(context),
     )
@@ -53,6 +55,20 @@ def to_request(kind: str, event: dict[str, Any], settings: Settings) -> HttpRequ
     )
     request.request_id = mapping(event, "requestContext").get("requestId")
     return request
+
+
+def route(fn: Function, kind: str, event: dict[str, Any], request: HttpRequest) -> HttpRequest:
+    """API Gateway routes (and fills ``pathParameters``) itself; a Function URL, an HTTP
+    API ``$default`` route, a ``{proxy+}`` route and an ALB do not, so sff does."""
+    if kind == "alb":
+        return routed(fn, request, request.path)
+    context = mapping(event, "requestContext")
+    key = str(context.get("routeKey", "$default") if kind == "v2" else event.get("resource"))
+    filled = bool(request.path_params) and set(PARAM.findall(fn.route)) <= set(request.path_params)
+    if filled or (key != "$default" and "{proxy+}" not in key):
+        return request
+    path = str(event.get("rawPath") or "/") if kind == "v2" else request.path
+    return routed(fn, request, path)
 
 
 def v2_request(event: dict[str, Any]) -> HttpRequest:

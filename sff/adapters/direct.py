@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from sff.adapters import runtime
+from sff.adapters import _settings, runtime
 from sff.adapters._context import new_request_id, platform_request_id, platform_timeout
 from sff.adapters._detect import parse as parse_event
 from sff.adapters._http import HttpResponse
@@ -40,7 +40,10 @@ def handle_event(fn: Function, data: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter()
     request_id = platform_request_id(context) or new_request_id()
     timeout = platform_timeout(context, entered)
-    response = runtime.run(lambda client: respond(fn, data, None, request_id, timeout, client))
+    margin = _settings.current().deadline_margin_s
+    response = runtime.run(
+        lambda client: respond(fn, data, None, request_id, timeout, client, margin=margin)
+    )
     log(fn.name, "invoke", response, started)
     return envelope(response)
 

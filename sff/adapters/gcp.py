@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sff.adapters._http import HttpRequest, header_map, too_large
+from sff.adapters._route import routed
 from sff.adapters._serve import handle_sync
 from sff.adapters._settings import Settings
 
@@ -34,7 +35,9 @@ def entry(fn: Function) -> Callable[[Any], FlaskAnswer]:
     def serve(request: Any) -> FlaskAnswer:
         response = handle_sync(
             fn,
-            lambda settings: to_request(request, settings),
+            lambda settings: routed(
+                fn, to_request(request, settings), raw_path(request), root_ok=True
+            ),
             timeout=platform_timeout(),
             request_id=None,
         )
@@ -64,6 +67,14 @@ def to_request(request: Any, settings: Settings) -> HttpRequest:
         body=body,
         request_id=request_id,
     )
+
+
+def raw_path(request: Any) -> str:
+    """The path as sent, still percent-encoded when the server says (``RAW_URI``)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if isinstance(raw, str) and raw.startswith("/"):
+        return raw.split("?", 1)[0]
+    return str(request.path)
 
 
 def platform_timeout() -> float | None:

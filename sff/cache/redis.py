@@ -17,7 +17,8 @@ try:
     from redis.backoff import NoBackoff
 except ImportError as exc:  # the optional extra is not installed
     raise ImportError(
-        'redis:// and rediss:// cache URLs need redis-py: pip install "sff[redis]"'
+        "redis:// and rediss:// cache URLs need redis-py: "
+        'pip install "serverless-for-frontend[redis]"'
     ) from exc
 
 __all__ = ["RedisStore"]

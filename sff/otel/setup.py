@@ -32,7 +32,10 @@ def start() -> Tracing | None:
         from opentelemetry import trace
         from opentelemetry.sdk.trace import TracerProvider
     except ImportError:
-        logger.warning("tracing is on but opentelemetry is not installed: pip install 'sff[otel]'")
+        logger.warning(
+            "tracing is on but opentelemetry is not installed: "
+            "pip install 'serverless-for-frontend[otel]'"
+        )
         return None
     installed = trace.get_tracer_provider()
     if isinstance(installed, TracerProvider):

@@ -1,5 +1,6 @@
-"""Infrastructure files written next to the zip: SAM template.yaml, Serverless Devs s.yaml,
-and the `main.py` that Google Cloud Functions' functions-framework loads from inside the zip."""
+"""What every infrastructure file shares (the packaged function, deploy options, names and
+timeouts) and the `main.py` that Google Cloud Functions' functions-framework loads from
+inside the zip. The SAM template is `_sam`, the Serverless Devs s.yaml `_fc`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-from sff.packaging._yaml import YamlValue, dump
+from typing import Literal
 
 # The platform must let sff answer its own 504 before it kills the instance.
 TIMEOUT_MARGIN_S = 2
@@ -21,7 +21,8 @@ class PackagedFunction:
 
     name: str  # "dashboard"
     handler: str  # "functions.dashboard.handler": module path + attribute
-    env: Mapping[str, str] = field(default_factory=dict)  # env var -> default ("" = none)
+    # env var -> default; "" = none: the deploy must be given a value (no empty default)
+    env: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 10.0
     memory_mb: int = 256
     method: str = "GET"
@@ -36,19 +37,47 @@ class PackagedFunction:
         return self.handler.rpartition(".")[2]
 
 
+Trigger = Literal["http-api", "function-url", "alb"]
+TRIGGERS: tuple[Trigger, ...] = ("http-api", "function-url", "alb")
+CORS_VAR = "SFF_CORS_ORIGINS"
+RESIDENT_VAR = "SFF_RESIDENT"
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """How the functions are exposed: the Lambda trigger, the CORS origins sff answers
+    preflights for (empty: CORS off), and resident instances."""
+
+    trigger: Trigger = "http-api"
+    cors_origins: tuple[str, ...] = ()
+    resident: bool = False
+
+    def methods(self, fn: PackagedFunction) -> list[str]:
+        """The methods a trigger lets through: the function's, plus OPTIONS with CORS (sff
+        answers preflights itself, so the platform's own CORS stays off)."""
+        return [fn.method.upper(), *(["OPTIONS"] if self.cors_origins else [])]
+
+    def extra_env(self) -> dict[str, str]:
+        """Variables sff itself reads at run time, fixed at package time."""
+        env = {CORS_VAR: ",".join(self.cors_origins)} if self.cors_origins else {}
+        if self.resident:
+            env[RESIDENT_VAR] = "1"
+        return env
+
+
 def platform_timeout(fn: PackagedFunction) -> int:
     return math.ceil(fn.timeout_s) + TIMEOUT_MARGIN_S
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
     words = re.split(r"[^A-Za-z0-9]+", name)
     return "".join(w[:1].upper() + w[1:].lower() for w in words if w)
 
 
-def _logical_ids(functions: Sequence[PackagedFunction]) -> dict[str, str]:
+def logical_ids(functions: Sequence[PackagedFunction]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for fn in functions:
-        base = _camel(fn.name) or "Fn"
+        base = camel(fn.name) or "Fn"
         if base[0].isdigit():
             base = "Fn" + base
         candidate, n = f"{base}Function", 2
@@ -56,122 +85,6 @@ def _logical_ids(functions: Sequence[PackagedFunction]) -> dict[str, str]:
             candidate, n = f"{base}{n}Function", n + 1
         ids[fn.name] = candidate
     return ids
-
-
-def sam_template(
-    functions: Sequence[PackagedFunction], *, code_uri: str, python: str, arch: str
-) -> str:
-    """An AWS SAM template: one function per declaration, an HttpApi route each, and one
-    template parameter per environment variable so `sam deploy --parameter-overrides`
-    can point the functions at the backends."""
-    parameters: dict[str, YamlValue] = {}
-    param_of: dict[str, str] = {}
-    for fn in functions:
-        for var, default in sorted(fn.env.items()):
-            if var in param_of:
-                continue
-            param_of[var] = _camel(var) or "Env"
-            parameters[param_of[var]] = {
-                "Type": "String",
-                "Default": default,
-                "Description": f"Value of the {var} environment variable",
-            }
-    resources: dict[str, YamlValue] = {}
-    for fn in functions:
-        props: dict[str, YamlValue] = {
-            "Runtime": f"python{python}",
-            "Handler": fn.handler,
-            "CodeUri": code_uri,
-            "Architectures": [arch],
-            "Timeout": platform_timeout(fn),
-            "MemorySize": fn.memory_mb,
-        }
-        if fn.env:
-            props["Environment"] = {
-                "Variables": {var: {"Ref": param_of[var]} for var in sorted(fn.env)}
-            }
-        props["Events"] = {
-            "Http": {
-                "Type": "HttpApi",
-                "Properties": {"Path": fn.route, "Method": fn.method.upper()},
-            }
-        }
-        resources[_logical_ids(functions)[fn.name]] = {
-            "Type": "AWS::Serverless::Function",
-            "Properties": props,
-        }
-    template: dict[str, YamlValue] = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Transform": "AWS::Serverless-2016-10-31",
-        "Description": "sff orchestration functions",
-    }
-    if parameters:
-        template["Parameters"] = parameters
-    template["Resources"] = resources
-    template["Outputs"] = {
-        "ApiUrl": {
-            "Description": "Base URL of the HTTP API",
-            "Value": {
-                "Fn::Sub": "https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
-            },
-        }
-    }
-    return dump(template, GENERATED)
-
-
-def _fc_memory(memory_mb: int) -> int:
-    # The fc3 schema wants a multiple of 64 between 128 and 32768.
-    return min(32768, max(128, math.ceil(memory_mb / 64) * 64))
-
-
-def _fc_env_value(var: str, default: str) -> str:
-    # An unset default is read from the deployer's shell by Serverless Devs at `s deploy`.
-    return default if default else "${env('" + var + "')}"
-
-
-def s_yaml(
-    functions: Sequence[PackagedFunction],
-    *,
-    project: str,
-    code: str,
-    python: str,
-    region: str,
-    access: str = "default",
-) -> str:
-    """A Serverless Devs 3.x project with one fc3 resource (and HTTP trigger) per function."""
-    resources: dict[str, YamlValue] = {}
-    for fn in functions:
-        props: dict[str, YamlValue] = {
-            "region": region,
-            "functionName": fn.name,
-            "description": f"sff function {fn.name} ({fn.method.upper()} {fn.route})",
-            "runtime": f"python{python}",
-            "code": code,
-            "handler": fn.handler,
-            "memorySize": _fc_memory(fn.memory_mb),
-            "timeout": platform_timeout(fn),
-            # Use-and-destroy: one request per instance, as the functions are written for.
-            "instanceConcurrency": 1,
-        }
-        if fn.env:
-            props["environmentVariables"] = {
-                var: _fc_env_value(var, fn.env[var]) for var in sorted(fn.env)
-            }
-        props["triggers"] = [
-            {
-                "triggerName": "http",
-                "triggerType": "http",
-                "triggerConfig": {"authType": "anonymous", "methods": [fn.method.upper()]},
-            }
-        ]
-        resources[fn.name] = {"component": "fc3", "props": props}
-    document: dict[str, YamlValue] = {
-        "edition": "3.0.0",
-        "name": project,
-        "access": access,
-        "resources": resources,
-    }
-    return dump(document, GENERATED)
 
 
 def gcp_entry_point(fn: PackagedFunction) -> str:

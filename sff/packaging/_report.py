@@ -28,6 +28,7 @@ class PackageReport:
     pyc: str
     warnings: tuple[str, ...]
     elapsed_s: float
+    modules: tuple[str, ...] = ()  # the project's top-level modules and packages shipped
 
     def _measure(self, limit: SizeLimit) -> int:
         return self.zipped_bytes if limit.what == "zipped" else self.unzipped_bytes
@@ -65,6 +66,8 @@ class PackageReport:
                 f"limit    {mark:4} {lim.what} {_mb(lim.max_bytes)} ({used:.0%} used) — {lim.label}"
             )
         lines.append(f"bytecode {self.pyc}")
+        if self.modules:
+            lines.append(f"project  {', '.join(self.modules)} (what the functions import)")
         lines.append(
             f"handlers one zip for all {len(self.functions)} function(s), each with its handler:"
         )

@@ -31,6 +31,7 @@ class Target:
     pythons: tuple[str, ...]
     archs: tuple[Arch, ...]
     limits: tuple[SizeLimit, ...]
+    code_root: str  # where the platform unpacks the zip: the path tracebacks name
 
 
 TARGETS: dict[TargetName, Target] = {
@@ -44,6 +45,7 @@ TARGETS: dict[TargetName, Target] = {
             SizeLimit("zipped", 50 * MB, "Lambda direct upload (larger zips must go through S3)"),
             SizeLimit("unzipped", 250 * MB, "Lambda unzipped deployment package"),
         ),
+        code_root="/var/task",
     ),
     # The fc3 component schema's runtime enum lists python3.9, python3.10 and python3.12
     # (plain "python3" is the legacy 3.6 runtime); Function Compute runs them on x86_64 only.
@@ -55,6 +57,7 @@ TARGETS: dict[TargetName, Target] = {
             SizeLimit("zipped", 100 * MB, "FC3 code package uploaded through SDK/OpenAPI"),
             SizeLimit("zipped", 500 * MB, "FC3 code package uploaded by Serverless Devs or OSS"),
         ),
+        code_root="/code",
     ),
     # Cloud Run functions' GA Python runtimes: python310 ... python314.
     "gcp": Target(
@@ -65,5 +68,6 @@ TARGETS: dict[TargetName, Target] = {
             SizeLimit("zipped", 100 * MB, "Cloud Functions source upload through the API"),
             SizeLimit("unzipped", 500 * MB, "Cloud Functions unzipped source and modules"),
         ),
+        code_root="/workspace",
     ),
 }

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sff.packaging._infra import PackagedFunction
+from sff.packaging._infra import TRIGGERS, Deploy, PackagedFunction
 from sff.packaging._targets import TARGETS
 
 if TYPE_CHECKING:
@@ -30,20 +30,36 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", type=int, default=256, help="memory per function, MB")
     parser.add_argument("--out", default="dist", help="output folder (default dist/)")
     parser.add_argument("--region", default="cn-hangzhou", help="Function Compute region")
+    parser.add_argument(
+        "--trigger",
+        default="http-api",
+        choices=TRIGGERS,
+        help="aws-lambda: HTTP API routes (default), a Function URL per function, or an ALB",
+    )
+    parser.add_argument(
+        "--resident",
+        action="store_true",
+        help="resident instances: SFF_RESIDENT=1, and FC's initializer/preStop hooks",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from sff.cli import UsageError, load
-    from sff.packaging import PackagingError, build_package
+    from sff.packaging import PackagingError, UnshippedModule, build_package
 
     project = load()
     chosen = _choose(project, args.names, args.all)
-    functions = [packaged(project, found, args.memory) for found in chosen]
+    extra = declared_env(project.root)
+    functions = [packaged(project, found, args.memory, extra) for found in chosen]
+    deploy = Deploy(args.trigger, cors_origins(), args.resident)
     try:
         report = build_package(
             project.root, functions, target=args.target, arch=args.arch, python=args.python,
-            out_dir=Path(args.out), progress=_progress, region=args.region,
+            out_dir=Path(args.out), progress=_progress, region=args.region, deploy=deploy,
         )  # fmt: skip
+    except UnshippedModule as exc:  # the project is wrong, not the command line
+        print(f"sff package: {exc}", file=sys.stderr)
+        return 1
     except PackagingError as exc:
         raise UsageError(str(exc)) from None
     print(report.format())
@@ -74,12 +90,40 @@ def _choose(project: Project, names: list[str], every: bool) -> list[Found]:
     return chosen
 
 
-def packaged(project: Project, found: Found, memory_mb: int) -> PackagedFunction:
+def cors_origins() -> tuple[str, ...]:
+    """The origins sff answers CORS for, as the loaded functions see them:
+    ``SFF_CORS_ORIGINS`` now, or ``sff.adapters.configure(cors_origins=...)`` in their code."""
+    from sff.adapters import _settings
+
+    return tuple(sorted(_settings.current().cors_origins))
+
+
+def declared_env(root: Path) -> dict[str, str]:
+    """``[tool.sff] env = ["MAIL_KEY", "REGION=eu-west-1"]``: further variables the
+    functions read, each a deploy parameter (required unless ``=default`` is given)."""
+    from sff.cli import UsageError
+    from sff.project import read_settings
+
+    entries = read_settings(root).get("env", [])
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise UsageError('[tool.sff] env must be a list of "NAME" or "NAME=default" strings')
+    env: dict[str, str] = {}
+    for entry in entries:
+        name, _, default = entry.partition("=")
+        if not name.isidentifier():
+            raise UsageError(f"[tool.sff] env: {entry!r} is no variable name")
+        env[name] = default
+    return env
+
+
+def packaged(
+    project: Project, found: Found, memory_mb: int, extra: dict[str, str] | None = None
+) -> PackagedFunction:
     fn = found.function
     return PackagedFunction(
         name=fn.name,
         handler=handler_string(found),
-        env=dict(_backend_env(fn)),
+        env={**(extra or {}), **dict(_backend_env(fn))},
         timeout_s=fn.timeout,
         memory_mb=memory_mb,
         method=fn.method,
