@@ -38,8 +38,10 @@ def personal(plan: Plan, incoming: Mapping[str, str]) -> bool:
         if opts.personal or opts.identity is not None:
             return True
         backend = getattr(node.source, "backend", None)
-        if backend is not None and names.intersection(backend.forward_headers):
-            return True
+        if backend is not None:  # a header declared the same for everyone does not count
+            own = set(backend.forward_headers) - set(backend.shared_headers)
+            if names & own:
+                return True
     return False
 
 

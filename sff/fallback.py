@@ -8,10 +8,12 @@ partial and oversize bodies never are, nor answers the backend marked ``no-store
 The store is opened for the invocation and closed at its end (use-and-destroy), unless
 one is passed in.
 
-Keys come from `sff.cache.cache_key`: backend, method, canonical URL, the headers the
-backend declares as varying, credentials actually sent, and the source's identity
-(``identity=``, JMESPath over ``{input, headers}``). A personal source without an identity
-is never cached: one user's data is never another's fallback.
+Keys come from `sff.cache.cache_key`: backend, method, canonical URL (query included),
+every header actually sent except the request id and the forwarded headers the backend
+declares ``shared_headers``, a hash of the body, and the source's identity (``identity=``,
+JMESPath over ``{input, headers}``). So any credential sent, forwarded or templated, keys
+the copy. A personal source without an identity is never cached: one user's data is never
+another's fallback.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sff._jmes_values import fresh
 from sff.errors import SffError, SourceError
-from sff.spec import Fallback
+from sff.spec import Backend, Fallback
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 # Sent credentials always key the entry, declared or not: a token is an identity.
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+# Sent on every request but naming the request, not the caller: they never key a copy.
+UNKEYED_HEADERS = frozenset({"x-request-id", "idempotency-key", "content-length"})
 
 _settings_url: list[str | None] = []  # [tool.sff] cache, looked up once per process
 
@@ -147,19 +151,20 @@ class SourceCache:
         backend = getattr(node.source, "backend", None)
         if not ok or backend is None:
             return None
-        sent = request.headers
-        names = (*backend.vary_headers, *CREDENTIAL_HEADERS)
-        varying = {h: ", ".join(sent.get_list(h)) for h in names if h in sent}
+        varying = keyed_headers(backend, request.headers)
         if request.content:  # a POST's answer depends on what was posted
             varying["(body)"] = hashlib.sha256(request.content).hexdigest()
         return cache_key(backend.name, request.method, str(request.url), varying, who)
 
     def shared(self, node: Node, request: httpx.Request) -> bool:
         """Whether the key of ``request`` is one every caller shares: no identity, and no
-        credential or forwarded header sent (a ``private`` answer is never kept under it)."""
+        credential or caller's forwarded header in it (a ``private`` answer is never kept
+        under such a key). A forwarded header declared in ``shared_headers`` is left out
+        of the key, so it does not make the key a caller's own."""
         _, who = self.identity(node)
         backend = getattr(node.source, "backend", None)
-        forwarded = getattr(backend, "forward_headers", ())
+        shared = set(getattr(backend, "shared_headers", ()))
+        forwarded = [h for h in getattr(backend, "forward_headers", ()) if h not in shared]
         sent = request.headers
         return who is None and not any(h in sent for h in (*CREDENTIAL_HEADERS, *forwarded))
 
@@ -232,6 +237,12 @@ class SourceCache:
             await self.store.close()
 
 
+def keyed_headers(backend: Backend, sent: httpx.Headers) -> dict[str, str]:
+    """The sent headers that key a cached copy: all but the unkeyed and the shared ones."""
+    skip = UNKEYED_HEADERS | set(backend.shared_headers)
+    return {h: ", ".join(sent.get_list(h)) for h in sent if h.lower() not in skip}
+
+
 def age_ok(entry: CacheEntry, limit: float | None) -> bool:
     return limit is None or entry.age_s() <= limit
 
@@ -270,7 +281,7 @@ async def rescue(
             error.source,
             f"{error.cause}; cache: {'; '.join(misses)}",
             status=error.upstream_status,
-            excerpt=error.detail.get("excerpt"),
+            excerpt=error.excerpt,
         ) from None
     raise error
 

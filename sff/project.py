@@ -200,6 +200,9 @@ def error_line(error: BaseException, file: Path | None) -> int | None:
     """The last traceback line inside ``file`` (where the module's own code failed)."""
     if isinstance(error, SyntaxError) and error.lineno is not None:
         return error.lineno
+    location = getattr(error, "location", None)
+    if location is not None and file is not None and Path(location[0]) == file:
+        return int(location[1])  # the offending entry inside a `Function(...)` call
     line = None
     tb: TracebackType | None = error.__traceback__
     while tb is not None:

@@ -22,12 +22,14 @@ class SourceMeta:
     start_ms: float | None = None
     end_ms: float | None = None
     items: int | None = None
-    failed_items: int | None = None  # `each` items that failed and were tolerated (null)
+    failed_items: int | None = None  # `each` items that failed (tolerated, or a fallback stood in)
+    item_errors: list[dict[str, Any]] | None = None  # per failed item: index, cause, fallback
     # fresh (served without calling) | revalidated (a 304 confirmed it) | stale (a fallback)
     cache: str | None = None
     degraded: str | None = None  # why a fallback stands in
     stale_s: float | None = None
     error: str | None = None
+    excerpt: str | None = None  # the start of a failed backend's body, redacted
     cache_control: str | None = None  # what the backend's answer declared
     fresh_s: float | None = None  # how long the backend said it stays fresh, from now
 
@@ -36,6 +38,16 @@ class SourceMeta:
         if self.start_ms is None or self.end_ms is None:
             return None
         return self.end_ms - self.start_ms
+
+    def view(self) -> dict[str, Any]:
+        """What expressions read as ``meta.<source>``."""
+        return {
+            "outcome": self.outcome,
+            "degraded": self.outcome == "degraded",
+            "reason": self.degraded,
+            "stale_s": self.stale_s,
+            "status": self.status,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v is not None}

@@ -201,3 +201,24 @@ def test_stored_round_trip_and_junk() -> None:
     assert kept.conditions() == {"if-none-match": '"x"'}
     assert Stored.decode("not json") == Stored.decode("[1]") == Stored()
     assert Stored().encode() == ""
+
+
+async def test_private_is_not_kept_when_the_forwarded_header_is_declared_shared(
+    script: Script, base: str
+) -> None:
+    # accept-language is forwarded but declared the same for everyone: it does not key the
+    # copy, so the key is shared and a private answer must not be kept under it
+    todos = Backend(
+        "todos",
+        default=base,
+        retry=Retry.none(),
+        forward_headers=("accept-language",),
+        shared_headers=("accept-language",),
+    )
+    step = Fallback.cache(max_stale="1h", fresh="backend")
+    fn = Function("todos", sources={"todos": todos.get("/todos", fallback=step)})
+    script.on("/todos", ok(cache_control="private, max-age=60"), Reply(500, b"{}"))
+    store = MemoryStore()
+    await fn.invoke(cache=store, headers={"accept-language": "en"})
+    with pytest.raises(SourceError, match="no cached copy"):
+        await fn.invoke(cache=store, headers={"accept-language": "en"})

@@ -54,11 +54,11 @@ def test_declaring_a_function_module_loads_no_tooling_and_no_executor() -> None:
 
 
 def test_invoking_the_handler_loads_no_tooling() -> None:
-    # No backend URL is set, so the invocation answers 502 without any network.
+    # No backend URL is set, so the invocation answers 500 misconfigured without any network.
     loaded = modules_after(
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer"
+        "assert answer['statusCode'] == 500, answer"
     )
     assert {"sff.run", "httpx"} <= loaded
     assert loaded & set(TOOLING) == set()
@@ -90,7 +90,7 @@ def test_tracing_off_loads_no_opentelemetry() -> None:
         "    del os.environ[k]\n"
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer\n"
+        "assert answer['statusCode'] == 500, answer\n"
     )
     assert "sff.tracing" in loaded
     assert {
@@ -107,6 +107,14 @@ def test_tracing_on_loads_the_sdk_only_then() -> None:
         "os.environ['SFF_OTEL_FLUSH_MS'] = '0'\n"
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer\n"
+        "assert answer['statusCode'] == 500, answer\n"
     )
     assert {"sff.otel.spans", "opentelemetry.sdk.trace"} <= loaded
+
+
+def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
+    # Every declaration is checked against its models; carets, line lookup and
+    # did-you-mean are built only when a check fails.
+    loaded = modules_after("import tests.scenarios.example_like")
+    assert {"sff.fields", "sff.typeinfo"} <= loaded
+    assert loaded & {"sff.location", "sff.positions", "difflib"} == set()

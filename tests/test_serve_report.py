@@ -14,8 +14,13 @@ from sff.serve.stats import Prices, Stats, percentile
 
 @pytest.mark.parametrize(
     ("init", "run", "granularity", "expected"),
-    [(0, 12.2, 1, 13), (0, 12.0, 1, 12), (0, 0.01, 1, 1), (300.5, 12.2, 100, 400),
-     (0, 0, 100, 100)],
+    [
+        (0, 12.2, 1, 13),
+        (0, 12.0, 1, 12),
+        (0, 0.01, 1, 1),
+        (300.5, 12.2, 100, 400),
+        (0, 0, 100, 100),
+    ],
 )
 def test_billed_duration_is_init_plus_run_rounded_up_to_the_granularity(
     init: float, run: float, granularity: int, expected: int

@@ -20,7 +20,7 @@ import pytest
 START_TIMEOUT_S = 60.0
 
 FUNCTIONS = {
-    "hello.py": '''
+    "hello.py": """
         from sff import Function, call
 
         async def greet(name):
@@ -28,8 +28,8 @@ FUNCTIONS = {
 
         hello = Function("hello", sources={"greet": call(greet, {"name": "input.name"})},
                          shape="greet")
-    ''',
-    "nap.py": '''
+    """,
+    "nap.py": """
         import asyncio
 
         from sff import Function, call
@@ -40,8 +40,8 @@ FUNCTIONS = {
 
         nap = Function("nap", sources={"sleep": call(sleep, {"ms": "input.ms"})},
                        shape="sleep")
-    ''',
-    "crashy.py": '''
+    """,
+    "crashy.py": """
         import os
 
         from sff import Function, call
@@ -53,10 +53,10 @@ FUNCTIONS = {
 
         crashy = Function("crashy", sources={"run": call(maybe_die, {"how": "input.how"})},
                           shape="run")
-    ''',
-    "broken.py": '''
+    """,
+    "broken.py": """
         raise RuntimeError("this module is broken on purpose")
-    ''',
+    """,
 }
 
 

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sff import secrets
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
-from sff.adapters._errors import BadRequest, InternalError
+from sff.adapters._errors import BadRequest, InternalError, PayloadTooLarge
 from sff.adapters._http import HttpRequest, HttpResponse, to_input
 from sff.adapters._settings import Settings
 from sff.errors import SffError
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sff.cache import SafeStore
     from sff.function import Function
 
-logger = logging.getLogger("sff.adapters")
+logger = secrets.logger("sff.adapters")  # tracebacks may quote secrets: redacted
 
 
 def handle_sync(
@@ -72,6 +73,8 @@ async def serve(
             response = _cors.options(fn.method, request, settings)
             response.headers["x-request-id"] = request_id
         else:
+            if len(request.body) > fn.max_input_bytes:  # refused before parsing: see Function
+                raise over_input_bytes(fn, len(request.body))
             data = to_input(request)
             response = await respond(
                 fn,
@@ -136,6 +139,14 @@ def not_modified(
         return response
     kept = {k: v for k, v in response.headers.items() if k != "content-type"}
     return HttpResponse(304, kept, b"")
+
+
+def over_input_bytes(fn: Function, size: int) -> PayloadTooLarge:
+    limit = fn.max_input_bytes
+    return PayloadTooLarge(
+        f"request body of {size} bytes is over max_input_bytes ({limit}) of function {fn.name!r}",
+        limit=limit,
+    )
 
 
 def error_response(error: SffError, request_id: str) -> HttpResponse:

@@ -43,6 +43,7 @@ class HttpFetcher:
         cache: SourceCache | None = None,
     ) -> None:
         self.cache = cache
+        self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
         self._render = Renderer(incoming_headers, request_id)
@@ -154,9 +155,8 @@ class HttpFetcher:
         try:
             return await asyncio.shield(work)
         except SourceError as exc:  # the failure is ours too: name this source in it
-            excerpt = exc.detail.get("excerpt")
             raise SourceError(
-                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+                src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
         finally:
             src.status, src.cache_control = origin.status, origin.cache_control
@@ -220,6 +220,7 @@ class HttpFetcher:
                 if traced is not None:
                     traced(status)
             src.status = status
+            self.received_bytes += len(body)
             src.cache_control = caching.get("cache-control")
             src.fresh_s = lifetime(caching, shared=False)
             if status == 304 and remember is not None and remember.entry is not None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from sff import secrets
 from sff.errors import SourceError
 from sff.expr import Expr
 from sff.plan import Node
@@ -46,6 +47,7 @@ class Renderer:
             base = self.base_url(node.name, source.backend)
         except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
+        secrets.note_request(source.backend, base, query, headers)
         return source.method, base, path, query, headers, content
 
     def base_url(self, name: str, backend: Backend) -> str:
@@ -71,6 +73,8 @@ class Renderer:
                 text = scalar_text(value, f"header {name!r}")
                 if not text.isascii():
                     raise ValueError(f"header {name!r} is not ASCII text")
+                if "\r" in text or "\n" in text or "\0" in text:  # would start a new header
+                    raise ValueError(f"header {name!r} contains a CR, LF or NUL character")
                 headers[name] = text
         headers.setdefault("x-request-id", self._request_id)
         return headers

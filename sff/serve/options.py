@@ -40,25 +40,63 @@ class Options:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--model", choices=("destroy", "resident"), default="resident",
-        help="destroy: a fresh process per request; resident: warm instances reused "
-        "(default)")
+    add(
+        "--model",
+        choices=("destroy", "resident"),
+        default="resident",
+        help="destroy: a fresh process per request; resident: warm instances reused (default)",
+    )
     add("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     add("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    add("--idle-timeout", type=float, default=60.0, metavar="SECONDS",
-        help="reclaim a resident instance idle this long (default 60)")
-    add("--max-instances", type=_positive, default=2 * (os.cpu_count() or 1), metavar="N",
-        help="instances per function at most (default 2 x cores)")
-    add("--memory", type=_positive, default=128, metavar="MB",
-        help="configured memory, for the report and GB-seconds (default 128)")
-    add("--billing-granularity", type=_positive, default=1, metavar="MS",
-        help="billed duration is rounded up to this (default 1 ms; e.g. 100)")
-    add("--queue-timeout", type=float, default=None, metavar="SECONDS",
-        help="wait this long for a free instance, then 503 (default: resident 10, destroy 1)")
-    add("--price-per-million", type=float, default=EXAMPLE_PRICE_PER_MILLION, metavar="USD",
-        help=f"price per million invocations (example default {EXAMPLE_PRICE_PER_MILLION})")
-    add("--price-per-gb-second", type=float, default=EXAMPLE_PRICE_PER_GB_SECOND,
-        metavar="USD", help=f"price per GB-second (example default {EXAMPLE_PRICE_PER_GB_SECOND})")
+    add(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="reclaim a resident instance idle this long (default 60)",
+    )
+    add(
+        "--max-instances",
+        type=_positive,
+        default=2 * (os.cpu_count() or 1),
+        metavar="N",
+        help="instances per function at most (default 2 x cores)",
+    )
+    add(
+        "--memory",
+        type=_positive,
+        default=128,
+        metavar="MB",
+        help="configured memory, for the report and GB-seconds (default 128)",
+    )
+    add(
+        "--billing-granularity",
+        type=_positive,
+        default=1,
+        metavar="MS",
+        help="billed duration is rounded up to this (default 1 ms; e.g. 100)",
+    )
+    add(
+        "--queue-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait this long for a free instance, then 503 (default: resident 10, destroy 1)",
+    )
+    add(
+        "--price-per-million",
+        type=float,
+        default=EXAMPLE_PRICE_PER_MILLION,
+        metavar="USD",
+        help=f"price per million invocations (example default {EXAMPLE_PRICE_PER_MILLION})",
+    )
+    add(
+        "--price-per-gb-second",
+        type=float,
+        default=EXAMPLE_PRICE_PER_GB_SECOND,
+        metavar="USD",
+        help=f"price per GB-second (example default {EXAMPLE_PRICE_PER_GB_SECOND})",
+    )
     add("--reload", action="store_true", help="re-read the functions when a .py file changes")
     add("--root", type=Path, default=None, help="the project (default: found from here)")
 
