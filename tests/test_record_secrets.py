@@ -126,6 +126,8 @@ def test_the_command_prints_what_it_redacted(
         case_name=None,
         header=[f"Authorization=Bearer {CLIENT_TOKEN}"],
         out=str(tmp_path),
+        allow_degraded=False,
+        force=False,
     )
     assert cli.record(args) == 0
     out = capsys.readouterr().out

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import Any
 
+from sff.errors import SffError
 from sff.function import Function
 from sff.spec import CallSource
 from sff.testing.discover import functions_used
@@ -45,7 +46,9 @@ class MockService:
         if self._error is not None:
             raise self._error
         if self._value is _UNSET:
-            raise AssertionError(
+            # An sff error, so its text (the fix) reaches the test: the text of any other
+            # exception a service raises is kept for the log only.
+            raise SffError(
                 f"services.{self.name} was called but told no answer; "
                 f"add services.{self.name}.returns(...) or .raises(...)"
             )
