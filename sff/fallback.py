@@ -1,9 +1,12 @@
 """The fallback cache of one invocation: network-first, last good response per request.
 
 Every successful response of a source that declares `Fallback.cache` is written (errors,
-partial and oversize bodies never are); it is read only when the source fails, within
-``max_stale``, or before calling while it is younger than ``fresh``. The store is opened
-for the invocation and closed at its end (use-and-destroy), unless one is passed in.
+partial and oversize bodies never are, nor answers the backend marked ``no-store``, nor
+``private`` ones under a shared key); it is read only when the source fails, within
+``max_stale``, or before calling while it is younger than ``fresh`` (or, with
+``fresh="backend"``, while the backend's headers say it is fresh: `sff.http.cached`).
+The store is opened for the invocation and closed at its end (use-and-destroy), unless
+one is passed in.
 
 Keys come from `sff.cache.cache_key`: backend, method, canonical URL (query included),
 every header actually sent except the request id and the forwarded headers the backend
@@ -153,6 +156,18 @@ class SourceCache:
             varying["(body)"] = hashlib.sha256(request.content).hexdigest()
         return cache_key(backend.name, request.method, str(request.url), varying, who)
 
+    def shared(self, node: Node, request: httpx.Request) -> bool:
+        """Whether the key of ``request`` is one every caller shares: no identity, and no
+        credential or caller's forwarded header in it (a ``private`` answer is never kept
+        under such a key). A forwarded header declared in ``shared_headers`` is left out
+        of the key, so it does not make the key a caller's own."""
+        _, who = self.identity(node)
+        backend = getattr(node.source, "backend", None)
+        shared = set(getattr(backend, "shared_headers", ()))
+        forwarded = [h for h in getattr(backend, "forward_headers", ()) if h not in shared]
+        sent = request.headers
+        return who is None and not any(h in sent for h in (*CREDENTIAL_HEADERS, *forwarded))
+
     def call_key(self, node: Node, args: Any) -> str | None:
         from sff.cache import cache_key
 
@@ -171,13 +186,42 @@ class SourceCache:
         except TimeoutError:
             return None
 
-    def remember(self, key: str, status: int, body: bytes, step: Fallback) -> None:
-        """Write a good response in the background; `aclose` waits for it."""
+    def remember(
+        self,
+        key: str,
+        status: int,
+        body: bytes,
+        step: Fallback,
+        headers: Mapping[str, str] | None = None,
+        *,
+        shared: bool = False,
+    ) -> None:
+        """Write a good response in the background; `aclose` waits for it. ``headers``
+        (the backend's caching headers) may forbid it (``no-store``, ``private`` on a
+        shared key) and say how long it stays fresh."""
         from sff.cache import CacheEntry
+        from sff.freshness import Stored, storable
 
         if not 200 <= status < 300 or len(body) > step.max_bytes or not body.strip():
             return
-        entry = CacheEntry(status, body, time.time())
+        if headers is not None and not storable(headers, shared=shared):
+            return
+        now = time.time()
+        http = Stored.of(headers, now, shared=shared).encode() if headers else ""
+        self._write(key, CacheEntry(status, body, now, http=http), step)
+
+    def refresh(
+        self, key: str, entry: CacheEntry, headers: Mapping[str, str], step: Fallback, shared: bool
+    ) -> None:
+        """A 304 said the stored copy is still good: store it again as new, with what
+        the 304 says about freshness (and its validators, where it sends new ones)."""
+        from sff.freshness import Stored
+
+        old = Stored.decode(entry.http)
+        merged = {"etag": old.etag or "", "last-modified": old.last_modified or "", **headers}
+        self.remember(key, entry.status, entry.body, step, merged, shared=shared)
+
+    def _write(self, key: str, entry: CacheEntry, step: Fallback) -> None:
         ttl = step.max_stale if step.max_stale else None
         task = asyncio.ensure_future(self.store.set_entry(key, entry, ttl))
         self._writes.add(task)

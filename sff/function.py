@@ -47,6 +47,7 @@ class Function:
         route: str | None = None,
         method: str = "GET",
         description: str | None = None,
+        cache_control: str | None = None,
         show_backend_errors: bool = False,
         max_input_values: int = 20_000,
         max_input_bytes: int = 1024 * 1024,
@@ -62,6 +63,10 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
+        # None: computed from the sources (see `sff.answer`); a string replaces it
+        if cache_control is not None and any(c in cache_control for c in "\r\n\0"):
+            raise DeclarationError(f"function {name!r}: cache_control has a CR, LF or NUL")
+        self.cache_control = cache_control
         # A 502's body carries the failed backend's error text only when asked: it may echo
         # what sff sent (redacted, but a backend's own secrets are not known to sff).
         self.show_backend_errors = show_backend_errors

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import bounded, failures, secrets
+from sff import answer, bounded, failures, secrets, tracing
 from sff._jmes_values import fresh
 from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import EvaluationError, truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
+from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline, budget_of
@@ -50,8 +51,19 @@ async def invoke(
     """Run ``fn`` once. ``timeout`` is the platform's time left, when it says, of which
     ``margin`` is kept back to answer; ``cache`` a store to use instead of opening (and
     closing) the configured one."""
+    request_id = request_id or uuid.uuid4().hex
     with secrets.scope(headers):
-        return await _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin)
+        traced = tracing.active()
+        if traced is None:
+            return await _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin)
+        return await traced.traced(
+            fn,
+            headers,
+            request_id,
+            lent=client is not None,  # a resident instance lends its client: spans are batched
+            budget=budget_of(fn.timeout, timeout, margin)[0],  # a flush never passes the deadline
+            run=lambda: _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin),
+        )
 
 
 async def _invoke(
@@ -59,12 +71,14 @@ async def _invoke(
     raw_input: Any,
     headers: Mapping[str, str] | None,
     timeout: float | None,
-    request_id: str | None,
+    request_id: str,
     client: httpx.AsyncClient | None,
     cache: CacheStore | SafeStore | None,
     margin: float,
 ) -> Result:
-    meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
+    meta = Meta(fn.name, request_id, plan=fn.plan.describe())
+    meta.personal = answer.personal(fn.plan, headers or {})
+    meta.cache_control = fn.cache_control
     started = time.perf_counter()
     try:
         check_backends(fn.plan)
@@ -81,13 +95,14 @@ async def _invoke(
             if store is not None:  # pending writes finish before the instance may end
                 await store.aclose(deadline.left_to_answer())
         large = bounded.large_context(fetcher.received_bytes, context["input"])
-        data = await bounded.evaluate(
-            lambda: fn.shape.apply(context),
-            large=large,
-            within=deadline.left_to_answer(),
-            function=fn.name,
-            stage="shape",
-        )
+        with tracing.span("shape", **{"sff.function": fn.name}):
+            data = await bounded.evaluate(
+                lambda: fn.shape.apply(context),
+                large=large,
+                within=deadline.left_to_answer(),
+                function=fn.name,
+                stage="shape",
+            )
     except SffError as exc:
         exc.meta = meta
         failures.expose(fn, exc)
@@ -344,6 +359,7 @@ class Invocation:
                     client=self.fetcher.client,
                     cache=shared.store if shared is not None else None,  # one store per invocation
                 )
+                self.inherit_caching(node.name, result.meta)
                 return result.json()
             async with asyncio.timeout(left) as scope:
                 value = await target(**args)
@@ -357,6 +373,15 @@ class Invocation:
             raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
+
+    def inherit_caching(self, name: str, inner: Meta) -> None:
+        """A called Function's own answer rule (private, no-store, max-age) counts for the
+        caller's answer as a backend's Cache-Control would."""
+        src = self.meta.sources[name]
+        src.cache_control = answer.cache_control(inner)
+        self.meta.personal = self.meta.personal or inner.personal
+        declared = parse_cache_control(src.cache_control).max_age
+        src.fresh_s = None if declared is None else float(declared)
 
     async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
         """The first step of the chain that gives data stands in; without a fallback the
@@ -393,6 +418,11 @@ class Invocation:
         src.outcome, src.degraded, src.error = "degraded", reason or found.kind, error.message
         if found.age_s is not None:
             src.cache, src.stale_s = "stale", found.age_s
+        tracing.event(
+            "sff.fallback",
+            **{"sff.source": node.name, "sff.outcome": "degraded", "sff.reason": src.degraded},
+            **{"sff.stale_s": found.age_s},
+        )
         self.context[node.name] = found.value
         return found.value
 

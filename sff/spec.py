@@ -65,22 +65,35 @@ class Fallback:
     fresh: float | None = None
     data: Any = None
     max_bytes: int = 1024 * 1024
+    backend_fresh: bool = False  # fresh="backend": the backend's Cache-Control decides
+
+    @property
+    def consults_first(self) -> bool:
+        """Whether the stored copy is looked at before calling (not only on failure)."""
+        return self.fresh is not None or self.backend_fresh
 
     @classmethod
     def cache(
         cls,
         max_stale: Duration = "1h",
         *,
-        fresh: Duration | None = None,
+        fresh: Duration | Literal["backend"] | None = None,
         max_bytes: int = 1024 * 1024,
     ) -> Fallback:
         """The last good response, if younger than ``max_stale``. With ``fresh``, a cached
-        response younger than that is served without calling the backend at all.
-        Responses over ``max_bytes`` are not kept."""
+        response younger than that is served without calling the backend at all;
+        ``fresh="backend"`` lets the backend's own ``Cache-Control`` (``max-age``,
+        ``s-maxage``, ``Age``) say how long, and revalidates a stale copy with its
+        ``ETag`` / ``Last-Modified``. Responses over ``max_bytes`` are not kept."""
         if max_bytes < 1:
             raise DeclarationError(f"max_bytes must be at least 1, got {max_bytes}")
+        by_backend = fresh == "backend"
         return cls(
-            "cache", max_stale=seconds(max_stale), fresh=_opt_seconds(fresh), max_bytes=max_bytes
+            "cache",
+            max_stale=seconds(max_stale),
+            fresh=None if by_backend else _opt_seconds(fresh),
+            max_bytes=max_bytes,
+            backend_fresh=by_backend,
         )
 
     @classmethod
