@@ -13,7 +13,17 @@ from pathlib import Path
 from benchmarks._common import Report, Settings
 from benchmarks._output import load, results, table, targets
 
-MODULES = ["fanout", "deps", "coldstart", "reshape", "resident", "memory", "wire"]
+MODULES = [
+    "fanout",
+    "deps",
+    "coldstart",
+    "reshape",
+    "resident",
+    "memory",
+    "bounds",
+    "coalesce",
+    "wire",
+]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 
 

@@ -11,14 +11,19 @@ from benchmarks._backend import ROOT
 
 
 def run_python(
-    args: list[str], api: str, *, flags: tuple[str, ...] = (), no_pyc: str | None = None
+    args: list[str],
+    api: str,
+    *,
+    flags: tuple[str, ...] = (),
+    no_pyc: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[float, str]:
     """Milliseconds from spawn to exit of ``python [flags] args``, and its output.
 
     ``no_pyc`` (an empty directory) makes Python look for bytecode there and write none,
     so every module is compiled from source, as in a package shipped without .pyc files.
     """
-    env = {**os.environ, "BENCH_API": api, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "BENCH_API": api, "PYTHONPATH": str(ROOT), **(extra_env or {})}
     if no_pyc is not None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         flags = ("-X", f"pycache_prefix={no_pyc}", *flags)

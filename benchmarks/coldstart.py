@@ -28,12 +28,17 @@ def run(settings: Settings) -> Report:
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(backend_process())
 
-        def variant(args: list[str], no_pyc: str | None = None) -> Metrics:
-            return {"wall_ms": run_python(args, url, no_pyc=no_pyc)[0]}
+        def variant(
+            args: list[str], no_pyc: str | None = None, env: dict[str, str] | None = None
+        ) -> Metrics:
+            return {"wall_ms": run_python(args, url, no_pyc=no_pyc, extra_env=env)[0]}
 
         variants = {name: partial(variant, args) for name, args in COMMANDS.items()}
         empty = stack.enter_context(tempfile.TemporaryDirectory())
         variants["sff, no .pyc at all"] = partial(variant, COMMANDS["sff"], empty)
+        variants["sff, tracing on (OTLP/HTTP)"] = partial(
+            variant, COMMANDS["sff"], env=traced_env(url)
+        )
         runs = interleave(
             max(settings.reps, 1) * (1 if settings.smoke else 2),
             variants,
@@ -59,6 +64,13 @@ def run(settings: Settings) -> Report:
             "sff handler path, `-X importtime`, by package:\n\n" + importtime_table(trace)
         )
     return report
+
+
+def traced_env(url: str) -> dict[str, str]:
+    """Tracing turned on the standard way; the spans are flushed (one POST) before the
+    handler answers. The benchmark backend answers the POST itself (with a 404), which
+    costs the same round trip as a collector's 200."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": url, "OTEL_SERVICE_NAME": "bench"}
 
 
 def importtime_table(trace: str, top: int = 12) -> str:

@@ -4,7 +4,11 @@ answer the backends may give yields a valid contract or a clean error."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel
+
+from contracts.common import Priority
 
 
 class User(BaseModel):
@@ -32,8 +36,8 @@ class Todo(BaseModel):
     user_id: int
     title: str
     done: bool
-    due: str
-    priority: str
+    due: dt.date  # the todos API sends ISO 8601 dates
+    priority: Priority
     tags: list[str]
 
 

@@ -49,6 +49,7 @@ import enum
 import json
 import logging
 import re
+import signal
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -697,6 +698,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8801)
     args = parser.parse_args(argv)
+    # Ctrl-C stops the server even when it was started with SIGINT ignored (a background job
+    # of a non-interactive shell inherits that), since asyncio.run only takes SIGINT over
+    # from Python's default handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever(args.host, args.port))
 

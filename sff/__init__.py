@@ -5,6 +5,7 @@ falls back, reshapes with JMESPath and answers in your pydantic contract.
 """
 
 from sff.errors import (
+    ConfigError,
     ContractError,
     DeadlineError,
     DeclarationError,
@@ -21,6 +22,7 @@ from sff.spec import Backend, Circuit, Fallback, Retry, call
 __all__ = [
     "Backend",
     "Circuit",
+    "ConfigError",
     "ContractError",
     "DeadlineError",
     "DeclarationError",

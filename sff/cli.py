@@ -160,15 +160,20 @@ def describe_error(error: BaseException) -> str:
 
 def configure_check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--traceback", action="store_true", help="show full tracebacks")
+    parser.add_argument(
+        "--env",
+        action="store_true",
+        help="also list every environment variable each function needs, and which are unset",
+    )
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from sff.project import DuplicateNameError, ProjectError, load_project
+    from sff.project import DuplicateNameError, DuplicateRouteError, ProjectError, load_project
     from sff.waterfall import count
 
     try:
         project = load_project()
-    except DuplicateNameError as exc:
+    except (DuplicateNameError, DuplicateRouteError) as exc:
         print(f"FAIL  {exc}")
         return 1
     except ProjectError as exc:
@@ -185,7 +190,27 @@ def run_check(args: argparse.Namespace) -> int:
             print(_indent(_traceback(error.error), 6))
     if not project.functions and not project.errors:
         print(f"no functions found in package {project.package!r}")
-    return 1 if project.errors else 0
+    unset = report_env(project) if args.env else 0
+    return 1 if project.errors or unset else 0
+
+
+def report_env(project: Project) -> int:
+    """Every variable each function reads, set or not; the count of problems."""
+    from sff.environment import needed
+
+    problems = 0
+    print("\nenvironment")
+    for found in project.functions:
+        variables = needed(found.function)
+        print(f"  {found.name}" + ("" if variables else "  (no variables)"))
+        for var in variables:
+            problems += not var.ok
+            used = ", ".join(var.sources)
+            print(
+                f"    {'ok  ' if var.ok else 'FAIL'}  ${var.name:<20} {var.state}  "
+                f"(backend {var.backend!r}: {used})"
+            )
+    return problems
 
 
 def _width(project: Project) -> int:
@@ -223,13 +248,24 @@ def configure_invoke(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=duration,
         default=None,
-        help="cap the invocation below the function's own timeout (seconds)",
+        help="cap the invocation below the function's own timeout: seconds, 500ms, 2s, 1m",
     )
     parser.add_argument(
         "--traceback", action="store_true", help="show the traceback of an unexpected error"
     )
+
+
+def duration(text: str) -> float:
+    """A duration as declarations accept it (``2``, ``"500ms"``, ``"1m"``), in seconds."""
+    from sff.errors import DeclarationError
+    from sff.spec import seconds
+
+    try:
+        return seconds(text)
+    except DeclarationError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def run_invoke(args: argparse.Namespace) -> int:
@@ -276,9 +312,11 @@ def invoke(
             )
         return 1
     except Exception as exc:  # a bug below us: say so in one line, never a traceback
-        print(f"sff invoke: unexpected {type(exc).__name__}: {exc}", file=err)
+        from sff.secrets import redact
+
+        print(redact(f"sff invoke: unexpected {type(exc).__name__}: {exc}"), file=err)
         if show_traceback:
-            print(_traceback(exc), file=err)
+            print(redact(_traceback(exc)), file=err)
         return 1
     print(json.dumps(result.json(), indent=2, ensure_ascii=False), file=out)
     if meta:

@@ -1,14 +1,19 @@
 """The fallback cache of one invocation: network-first, last good response per request.
 
 Every successful response of a source that declares `Fallback.cache` is written (errors,
-partial and oversize bodies never are); it is read only when the source fails, within
-``max_stale``, or before calling while it is younger than ``fresh``. The store is opened
-for the invocation and closed at its end (use-and-destroy), unless one is passed in.
+partial and oversize bodies never are, nor answers the backend marked ``no-store``, nor
+``private`` ones under a shared key); it is read only when the source fails, within
+``max_stale``, or before calling while it is younger than ``fresh`` (or, with
+``fresh="backend"``, while the backend's headers say it is fresh: `sff.http.cached`).
+The store is opened for the invocation and closed at its end (use-and-destroy), unless
+one is passed in.
 
-Keys come from `sff.cache.cache_key`: backend, method, canonical URL, the headers the
-backend declares as varying, credentials actually sent, and the source's identity
-(``identity=``, JMESPath over ``{input, headers}``). A personal source without an identity
-is never cached: one user's data is never another's fallback.
+Keys come from `sff.cache.cache_key`: backend, method, canonical URL (query included),
+every header actually sent except the request id and the forwarded headers the backend
+declares ``shared_headers``, a hash of the body, and the source's identity (``identity=``,
+JMESPath over ``{input, headers}``). So any credential sent, forwarded or templated, keys
+the copy. A personal source without an identity is never cached: one user's data is never
+another's fallback.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from sff._jmes_values import fresh
 from sff.errors import SffError, SourceError
-from sff.spec import Fallback
+from sff.spec import Backend, Fallback
 
 if TYPE_CHECKING:
     import httpx
@@ -34,6 +39,8 @@ if TYPE_CHECKING:
 
 # Sent credentials always key the entry, declared or not: a token is an identity.
 CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+# Sent on every request but naming the request, not the caller: they never key a copy.
+UNKEYED_HEADERS = frozenset({"x-request-id", "idempotency-key", "content-length"})
 
 _settings_url: list[str | None] = []  # [tool.sff] cache, looked up once per process
 
@@ -144,12 +151,22 @@ class SourceCache:
         backend = getattr(node.source, "backend", None)
         if not ok or backend is None:
             return None
-        sent = request.headers
-        names = (*backend.vary_headers, *CREDENTIAL_HEADERS)
-        varying = {h: ", ".join(sent.get_list(h)) for h in names if h in sent}
+        varying = keyed_headers(backend, request.headers)
         if request.content:  # a POST's answer depends on what was posted
             varying["(body)"] = hashlib.sha256(request.content).hexdigest()
         return cache_key(backend.name, request.method, str(request.url), varying, who)
+
+    def shared(self, node: Node, request: httpx.Request) -> bool:
+        """Whether the key of ``request`` is one every caller shares: no identity, and no
+        credential or caller's forwarded header in it (a ``private`` answer is never kept
+        under such a key). A forwarded header declared in ``shared_headers`` is left out
+        of the key, so it does not make the key a caller's own."""
+        _, who = self.identity(node)
+        backend = getattr(node.source, "backend", None)
+        shared = set(getattr(backend, "shared_headers", ()))
+        forwarded = [h for h in getattr(backend, "forward_headers", ()) if h not in shared]
+        sent = request.headers
+        return who is None and not any(h in sent for h in (*CREDENTIAL_HEADERS, *forwarded))
 
     def call_key(self, node: Node, args: Any) -> str | None:
         from sff.cache import cache_key
@@ -169,13 +186,42 @@ class SourceCache:
         except TimeoutError:
             return None
 
-    def remember(self, key: str, status: int, body: bytes, step: Fallback) -> None:
-        """Write a good response in the background; `aclose` waits for it."""
+    def remember(
+        self,
+        key: str,
+        status: int,
+        body: bytes,
+        step: Fallback,
+        headers: Mapping[str, str] | None = None,
+        *,
+        shared: bool = False,
+    ) -> None:
+        """Write a good response in the background; `aclose` waits for it. ``headers``
+        (the backend's caching headers) may forbid it (``no-store``, ``private`` on a
+        shared key) and say how long it stays fresh."""
         from sff.cache import CacheEntry
+        from sff.freshness import Stored, storable
 
         if not 200 <= status < 300 or len(body) > step.max_bytes or not body.strip():
             return
-        entry = CacheEntry(status, body, time.time())
+        if headers is not None and not storable(headers, shared=shared):
+            return
+        now = time.time()
+        http = Stored.of(headers, now, shared=shared).encode() if headers else ""
+        self._write(key, CacheEntry(status, body, now, http=http), step)
+
+    def refresh(
+        self, key: str, entry: CacheEntry, headers: Mapping[str, str], step: Fallback, shared: bool
+    ) -> None:
+        """A 304 said the stored copy is still good: store it again as new, with what
+        the 304 says about freshness (and its validators, where it sends new ones)."""
+        from sff.freshness import Stored
+
+        old = Stored.decode(entry.http)
+        merged = {"etag": old.etag or "", "last-modified": old.last_modified or "", **headers}
+        self.remember(key, entry.status, entry.body, step, merged, shared=shared)
+
+    def _write(self, key: str, entry: CacheEntry, step: Fallback) -> None:
         ttl = step.max_stale if step.max_stale else None
         task = asyncio.ensure_future(self.store.set_entry(key, entry, ttl))
         self._writes.add(task)
@@ -189,6 +235,12 @@ class SourceCache:
                 task.cancel()
         if self._owned:
             await self.store.close()
+
+
+def keyed_headers(backend: Backend, sent: httpx.Headers) -> dict[str, str]:
+    """The sent headers that key a cached copy: all but the unkeyed and the shared ones."""
+    skip = UNKEYED_HEADERS | set(backend.shared_headers)
+    return {h: ", ".join(sent.get_list(h)) for h in sent if h.lower() not in skip}
 
 
 def age_ok(entry: CacheEntry, limit: float | None) -> bool:
@@ -229,7 +281,7 @@ async def rescue(
             error.source,
             f"{error.cause}; cache: {'; '.join(misses)}",
             status=error.upstream_status,
-            excerpt=error.detail.get("excerpt"),
+            excerpt=error.excerpt,
         ) from None
     raise error
 

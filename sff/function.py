@@ -6,12 +6,14 @@ imports the executor on first use, and `handler` hands platform events to the ad
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from sff.errors import DeclarationError
+from sff.fields import check_function
 from sff.plan import Plan, build_plan, check_names
 from sff.shape import Shape, compile_shape
 from sff.spec import Duration, Source, seconds
@@ -45,6 +47,10 @@ class Function:
         route: str | None = None,
         method: str = "GET",
         description: str | None = None,
+        cache_control: str | None = None,
+        show_backend_errors: bool = False,
+        max_input_values: int = 20_000,
+        max_input_bytes: int = 1024 * 1024,
     ) -> None:
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise DeclarationError(f"function name must be letters, digits, - or _: {name!r}")
@@ -57,9 +63,30 @@ class Function:
         self.route = route or f"/{name}"
         self.method = method.upper()
         self.description = description
-        self.plan: Plan = build_plan(name, self.sources)
-        self.shape: Shape = compile_shape(name, shape, contract)
-        check_names(name, "shape", self.shape.names, set(self.sources))
+        # None: computed from the sources (see `sff.answer`); a string replaces it
+        if cache_control is not None and any(c in cache_control for c in "\r\n\0"):
+            raise DeclarationError(f"function {name!r}: cache_control has a CR, LF or NUL")
+        self.cache_control = cache_control
+        # A 502's body carries the failed backend's error text only when asked: it may echo
+        # what sff sent (redacted, but a backend's own secrets are not known to sff).
+        self.show_backend_errors = show_backend_errors
+        if max_input_values < 1 or max_input_bytes < 1:
+            raise DeclarationError(f"function {name!r}: input bounds must be at least 1")
+        # Parsing and validating input run in C holding the interpreter, so every other
+        # request on the instance waits for them: bounded by size, as time cannot be.
+        self.max_input_values = max_input_values
+        self.max_input_bytes = max_input_bytes
+        caller = sys._getframe(1)  # where it is declared: errors point into that call
+        self.declared_at = (caller.f_code.co_filename, caller.f_lineno)
+        try:
+            self.plan: Plan = build_plan(name, self.sources)
+            self.shape: Shape = compile_shape(name, shape, contract)
+            check_names(name, "shape", self.shape.names, set(self.sources), self.shape.value)
+            check_function(self)
+        except DeclarationError as exc:
+            from sff.location import locate  # parses the file, only when there is an error
+
+            raise locate(exc, *self.declared_at) from None
 
     @property
     def contract(self) -> type[BaseModel] | None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sff.cli import load, where
+from sff.typeinfo import name as name_of
 from sff.waterfall import stages_text
 
 if TYPE_CHECKING:
@@ -85,18 +87,25 @@ def _type_name(annotation: Any) -> str:
 
 
 def _source_fields(fn: Function, name: str) -> dict[str, Any]:
+    """Every declared option of a source, for `sff list` and `sff list --json` alike."""
     from sff.spec import HttpSource
 
     source: Source = fn.sources[name]
     opts = source.options
     fields: dict[str, Any] = {"deps": sorted(fn.plan.nodes[name].deps)}
     if isinstance(source, HttpSource):
+        backend = source.backend
         fields.update(
             kind="http",
-            backend=source.backend.name,
+            backend=backend.name,
             method=source.method,
             path=source.path,
             query=dict(source.query),
+            headers=dict(source.headers),
+            body=source.body,
+            idempotency_key=source.idempotency_key,
+            forward_headers=list(backend.forward_headers),
+            vary_headers=list(backend.vary_headers),
         )
     else:
         target = source.target
@@ -107,12 +116,52 @@ def _source_fields(fn: Function, name: str) -> dict[str, Any]:
         )
     fields.update(
         each=opts.each,
+        concurrency=opts.concurrency if opts.each else None,
+        tolerate=opts.tolerate or None,
+        item_fallback=[_fallback_text(f) for f in opts.item_fallback],
         when=opts.when,
-        timeout_s=opts.timeout,
+        timeout_s=_timeout(source),
+        retry=_retry(source),
+        circuit=_circuit(source),
         fallback=[_fallback_text(f) for f in opts.fallback],
         required=opts.required,
+        personal=opts.personal or None,
+        identity=opts.identity,
+        response=name_of(opts.response, inner=True) if opts.response is not None else None,
     )
     return {k: v for k, v in fields.items() if v not in (None, {}, [])}
+
+
+def _timeout(source: Source) -> float | None:
+    """The per-attempt timeout that applies: the source's, else its backend's."""
+    if source.options.timeout is not None:
+        return source.options.timeout
+    backend = getattr(source, "backend", None)
+    return None if backend is None else backend.timeout_s
+
+
+def _retry(source: Source) -> dict[str, Any] | None:
+    retry = source.options.retry or getattr(getattr(source, "backend", None), "retry", None)
+    if retry is None:
+        return None
+    return {
+        "retries": retry.retries if getattr(source, "idempotent", True) else 0,
+        "backoff_s": retry.backoff,
+        "max_backoff_s": retry.max_backoff,
+        "statuses": sorted(retry.statuses),
+        "from": "source" if source.options.retry else "backend",
+    }
+
+
+def _circuit(source: Source) -> dict[str, Any] | None:
+    circuit = getattr(getattr(source, "backend", None), "circuit", None)
+    if circuit is None:
+        return None
+    return {
+        "failures": circuit.failures,
+        "window_s": circuit.window,
+        "cooldown_s": circuit.cooldown,
+    }
 
 
 def _source_text(fn: Function, name: str, indent: str) -> str:
@@ -121,15 +170,45 @@ def _source_text(fn: Function, name: str, indent: str) -> str:
     if f["kind"] == "http":
         lines = [f"{f['method']} {f['backend']} {f['path']}"]
         lines += [f"query {k} = {_template(v)}" for k, v in f.get("query", {}).items()]
+        lines += [f"header {k} = {_template(v)}" for k, v in f.get("headers", {}).items()]
+        lines += [f"body  {_template(f['body'])}"] if "body" in f else []
+        lines += [f"idempotency_key {f['idempotency_key']}"] if "idempotency_key" in f else []
+        lines += [f"forwards {', '.join(f['forward_headers'])}"] if "forward_headers" in f else []
+        lines += [f"varies by {', '.join(f['vary_headers'])}"] if "vary_headers" in f else []
     else:
         lines = [f"call {f['target']}({', '.join(f.get('args', {}))})"]
         lines += [f"arg   {k} = {_template(v)}" for k, v in f.get("args", {}).items()]
     lines += [f"{key:<5} {f[key]}" for key in ("each", "when") if key in f]
+    lines += _each_text(f)
+    lines += [f"identity {f['identity']}"] if "identity" in f else []
+    lines += ["personal"] if f.get("personal") else []
+    lines += [f"response {f['response']}"] if "response" in f else []
+    lines.append(" · ".join(_runs_text(f)))
+    return f"\n{indent}".join(lines)
+
+
+def _each_text(f: Mapping[str, Any]) -> list[str]:
+    if "each" not in f:
+        return []
+    parts = [f"concurrency {f['concurrency']}"]
+    parts += [f"tolerate {f['tolerate']:g}"] if "tolerate" in f else []
+    parts += [f"item fallback {' → '.join(f['item_fallback'])}"] if "item_fallback" in f else []
+    return [" · ".join(parts)]
+
+
+def _runs_text(f: Mapping[str, Any]) -> list[str]:
     runs = [f"after {', '.join(f['deps'])}"] if "deps" in f else []
     runs += [f"timeout {f['timeout_s']:g}s"] if "timeout_s" in f else []
+    retry = f.get("retry")
+    if retry is not None:
+        runs.append(
+            f"retries {retry['retries']}" + (" (not idempotent)" if not retry["retries"] else "")
+        )
+    if "circuit" in f:
+        c = f["circuit"]
+        runs.append(f"circuit {c['failures']} in {c['window_s']:g}s, cooldown {c['cooldown_s']:g}s")
     runs += [f"fallback {' → '.join(f['fallback'])}"] if "fallback" in f else ["required"]
-    lines.append(" · ".join(runs))
-    return f"\n{indent}".join(lines)
+    return runs
 
 
 def _template(value: Any) -> str:
@@ -140,5 +219,6 @@ def _fallback_text(step: Fallback) -> str:
     if step.kind == "value":
         return f"value({json.dumps(step.data)})"
     if step.kind == "cache":
-        return f"cache(max_stale={step.max_stale:g}s)"
+        fresh = f", fresh={step.fresh:g}s" if step.fresh is not None else ""
+        return f"cache(max_stale={step.max_stale:g}s{fresh})"
     return "omit()"

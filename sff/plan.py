@@ -16,7 +16,8 @@ from sff.expr import ROOT_READS, Expr, Template, Value, Where, compile_expr, com
 from sff.expr import compile_value as _value
 from sff.spec import CallSource, HttpSource, Source
 
-RESERVED = frozenset({"input", "item"})
+RESERVED = frozenset({"input", "item", "meta"})
+"""Context names no source may take: the input, the current `each` item, source outcomes."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
     if not name.isidentifier() or name in RESERVED:
         raise PlanError(
             f"function {function!r}: {name!r} cannot name a source "
-            "(use an identifier other than 'input' and 'item')"
+            "(use an identifier other than 'input', 'item' and 'meta')"
         )
     opts = source.options
 
@@ -114,7 +115,14 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         parts += [request.path, request.query, request.headers, request.body]
         parts.append(request.idempotency_key)
     names = frozenset().union(*(p.names for p in parts if p is not None))
-    _check_names(function, f"source {name!r}", names, known, allow_item=each is not None)
+    _check_names(
+        function,
+        f"source {name!r}",
+        names,
+        known,
+        allow_item=each is not None,
+        exprs=shown_exprs(parts),
+    )
     if when is not None and "item" in when.names:
         raise PlanError(
             f"function {function!r}, source {name!r}: `when` is checked once, "
@@ -122,8 +130,71 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         )
     if each is not None and "item" in each.names:
         raise PlanError(f"function {function!r}, source {name!r}: `each` cannot use `item`")
-    deps = frozenset(names - RESERVED)
+    outcomes = _meta_deps(function, f"source {name!r}", parts, known, whole=False)
+    deps = frozenset(names - RESERVED) | outcomes
     return Node(name, source, deps, each, when, request, args, identity)
+
+
+def _meta_deps(
+    function: str, place: str, parts: list[Any], known: set[str], *, whole: bool
+) -> frozenset[str]:
+    """Sources read as ``meta.X``: X must be a source, and the reader waits for it."""
+    from sff.fields import meta_refs
+
+    found: set[str] = set()
+    for expr in _parts_exprs(parts):
+        if "meta" not in expr.names:
+            continue
+        refs = meta_refs(expr._ast)
+        if refs is None and not whole:
+            raise PlanError(
+                f"function {function!r}, {place}: `meta` is read as a whole, which would "
+                "wait for every source; name the source: meta.<source>.degraded",
+                function=function,
+                where=place,
+            )
+        found |= refs or set()
+    unknown = sorted(found - known)
+    if unknown:
+        raise PlanError(
+            f"function {function!r}, {place}: `meta.{unknown[0]}` names no source; "
+            f"known: {', '.join(sorted(known)) or '(no sources)'}",
+            function=function,
+            where=place,
+            name=unknown[0],
+        )
+    return frozenset(found)
+
+
+def _parts_exprs(parts: list[Any]) -> list[Expr]:
+    return [expr for expr, _, _ in shown_exprs(parts)]
+
+
+def shown_exprs(parts: list[Any]) -> list[tuple[Expr, str, int]]:
+    """Every expression of the parts, with the text it is shown in and its offset there
+    (a path placeholder is shown inside its template)."""
+    found: list[tuple[Expr, str, int]] = []
+    for part in parts:
+        if isinstance(part, Expr):
+            found.append((part, part.text, 0))
+        elif isinstance(part, Template):
+            offset = 0
+            for piece in part.parts:
+                if isinstance(piece, str):
+                    offset += len(piece)
+                else:
+                    found.append((piece, part.text, offset + 1))
+                    offset += len(piece.text) + 2
+        elif isinstance(part, Value):
+            found.extend((e, e.text, 0) for e in _tree_exprs(part.tree))
+    return found
+
+
+def _tree_exprs(tree: Any) -> list[Expr]:
+    if isinstance(tree, Expr):
+        return [tree]
+    children = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else ()
+    return [e for c in children for e in _tree_exprs(c)]
 
 
 def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
@@ -138,14 +209,25 @@ def _compile_request(source: HttpSource, at: Callable[[str], Where]) -> Request:
     )
 
 
-def check_names(function: str, place: str, names: frozenset[str], known: set[str]) -> None:
-    """Names an expression starts from must be `input` or a source. ``place`` is shown
-    as is (e.g. ``shape``)."""
-    _check_names(function, place, names, known, allow_item=False)
+def check_names(
+    function: str, place: str, names: frozenset[str], known: set[str], value: Value | None = None
+) -> None:
+    """Names an expression starts from must be `input`, `meta` or a source. ``place`` is
+    shown as is (e.g. ``shape``); the shape may read `meta` whole, as it runs last."""
+    exprs = shown_exprs([value]) if value is not None else []
+    _check_names(function, place, names, known, allow_item=False, exprs=exprs)
+    if value is not None:
+        _meta_deps(function, place, [value], known, whole=True)
 
 
 def _check_names(
-    function: str, place: str, names: frozenset[str], known: set[str], *, allow_item: bool
+    function: str,
+    place: str,
+    names: frozenset[str],
+    known: set[str],
+    *,
+    allow_item: bool,
+    exprs: list[tuple[Expr, str, int]] | None = None,
 ) -> None:
     whole = sorted(names & ROOT_READS.keys())
     if whole:
@@ -161,11 +243,14 @@ def _check_names(
         )
     unknown = sorted(names - known - RESERVED)
     if unknown:
+        from sff.fields import unknown_name
+
+        where, shown = unknown_name(unknown[0], sorted(known), exprs or [])
         raise PlanError(
-            f"function {function!r}, {place}: unknown name {unknown[0]!r}; "
-            f"known: input, {', '.join(sorted(known)) or '(no sources)'}",
+            f"function {function!r}, {where or place}: unknown name {unknown[0]!r}; "
+            f"known: input, {', '.join(sorted(known)) or '(no sources)'}{shown}",
             function=function,
-            where=place,
+            where=where or place,
             name=unknown[0],
         )
 

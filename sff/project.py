@@ -31,6 +31,10 @@ class DuplicateNameError(ProjectError):
     """Two different functions share a name: routes and `invoke` could not tell them apart."""
 
 
+class DuplicateRouteError(ProjectError):
+    """Two functions answer the same method and route: a router would silently pick one."""
+
+
 @dataclass(frozen=True)
 class Found:
     """One function: its name, the module and attribute it lives under, and the object."""
@@ -194,12 +198,31 @@ def _collect(project: Project, modules: list[ModuleType]) -> None:
             )
         by_name[found.name] = found
     project.functions = sorted(by_name.values(), key=lambda f: f.name)
+    _unique_routes(project)
+
+
+def _unique_routes(project: Project) -> None:
+    from sff.routes import clashes
+
+    entries = [
+        (f.function.method, f.function.route, f"{f.name} ({project.relative(f.file)})")
+        for f in project.functions
+    ]
+    found = clashes(entries)
+    if found:
+        lines = [f"two functions answer {route}: {a} and {b}" for route, a, b in found]
+        raise DuplicateRouteError(
+            "; ".join(lines) + "; give one of them another route or method"
+        )
 
 
 def error_line(error: BaseException, file: Path | None) -> int | None:
     """The last traceback line inside ``file`` (where the module's own code failed)."""
     if isinstance(error, SyntaxError) and error.lineno is not None:
         return error.lineno
+    location = getattr(error, "location", None)
+    if location is not None and file is not None and Path(location[0]) == file:
+        return int(location[1])  # the offending entry inside a `Function(...)` call
     line = None
     tb: TracebackType | None = error.__traceback__
     while tb is not None:

@@ -22,17 +22,32 @@ class SourceMeta:
     start_ms: float | None = None
     end_ms: float | None = None
     items: int | None = None
-    failed_items: int | None = None  # `each` items that failed and were tolerated (null)
-    cache: str | None = None  # fresh (served without calling) | stale (a fallback) | None
+    failed_items: int | None = None  # `each` items that failed (tolerated, or a fallback stood in)
+    item_errors: list[dict[str, Any]] | None = None  # per failed item: index, cause, fallback
+    # fresh (served without calling) | revalidated (a 304 confirmed it) | stale (a fallback)
+    cache: str | None = None
     degraded: str | None = None  # why a fallback stands in
     stale_s: float | None = None
     error: str | None = None
+    excerpt: str | None = None  # the start of a failed backend's body, redacted
+    cache_control: str | None = None  # what the backend's answer declared
+    fresh_s: float | None = None  # how long the backend said it stays fresh, from now
 
     @property
     def duration_ms(self) -> float | None:
         if self.start_ms is None or self.end_ms is None:
             return None
         return self.end_ms - self.start_ms
+
+    def view(self) -> dict[str, Any]:
+        """What expressions read as ``meta.<source>``."""
+        return {
+            "outcome": self.outcome,
+            "degraded": self.outcome == "degraded",
+            "reason": self.degraded,
+            "stale_s": self.stale_s,
+            "status": self.status,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -48,6 +63,8 @@ class Meta:
     duration_ms: float = 0.0
     sources: dict[str, SourceMeta] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
+    personal: bool = False  # a personal source, or a header forwarded: `private` answers
+    cache_control: str | None = None  # the function's own, replacing the computed one
 
     @property
     def degraded(self) -> list[str]:
@@ -92,21 +109,31 @@ class Result:
     data: Any
     meta: Meta
     status: int = 200
+    _body: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def json(self) -> Any:
         return self.data.model_dump(mode="json") if isinstance(self.data, BaseModel) else self.data
 
     def body(self) -> bytes:
-        if isinstance(self.data, BaseModel):
-            return self.data.model_dump_json().encode()
-        return json.dumps(self.data, separators=(",", ":")).encode()
+        if self._body is None:
+            if isinstance(self.data, BaseModel):
+                self._body = self.data.model_dump_json().encode()
+            else:
+                self._body = json.dumps(self.data, separators=(",", ":")).encode()
+        return self._body
 
     def headers(self) -> dict[str, str]:
-        return response_headers(self.meta)
+        return response_headers(self.meta, self.body())
 
 
-def response_headers(meta: Meta | None) -> dict[str, str]:
+def response_headers(meta: Meta | None, body: bytes | None = None) -> dict[str, str]:
+    """The answer's headers; without a ``body`` it is an error's (never to be cached)."""
+    from sff import answer
+
     headers = {"content-type": "application/json"}
+    headers["cache-control"] = answer.cache_control(meta, error=body is None)
+    if body is not None:
+        headers["etag"] = answer.etag(body)
     if meta is None:
         return headers
     headers["x-request-id"] = meta.request_id

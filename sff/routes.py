@@ -21,6 +21,26 @@ def compile_route(route: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + "/?")
 
 
+def route_key(method: str, route: str) -> tuple[str, str]:
+    """What makes two routes the same to a router: the method and the template with its
+    parameter names blanked and any trailing slash dropped (``/t/{a}`` is ``/t/{b}/``)."""
+    return method.upper(), PARAM.sub("{}", route).rstrip("/") or "/"
+
+
+def clashes(entries: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """``(method, route, who)`` entries -> ``(route, first, second)`` for every entry that
+    answers the same method and route as an earlier one."""
+    seen: dict[tuple[str, str], str] = {}
+    found: list[tuple[str, str, str]] = []
+    for method, route, who in entries:
+        key = route_key(method, route)
+        if key in seen:
+            found.append((f"{method.upper()} {route}", seen[key], who))
+        else:
+            seen[key] = who
+    return found
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled(route: str) -> re.Pattern[str]:
     return compile_route(route)

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff import answer, bounded, failures, secrets, tracing
 from sff._jmes_values import fresh
+from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
-from sff.expr import truthy
+from sff.expr import EvaluationError, truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
+from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
 from sff.resilience import Deadline, budget_of
@@ -48,11 +51,41 @@ async def invoke(
     """Run ``fn`` once. ``timeout`` is the platform's time left, when it says, of which
     ``margin`` is kept back to answer; ``cache`` a store to use instead of opening (and
     closing) the configured one."""
-    meta = Meta(fn.name, request_id or uuid.uuid4().hex, plan=fn.plan.describe())
+    request_id = request_id or uuid.uuid4().hex
+    with secrets.scope(headers):
+        traced = tracing.active()
+        if traced is None:
+            return await _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin)
+        return await traced.traced(
+            fn,
+            headers,
+            request_id,
+            lent=client is not None,  # a resident instance lends its client: spans are batched
+            budget=budget_of(fn.timeout, timeout, margin)[0],  # a flush never passes the deadline
+            run=lambda: _invoke(fn, raw_input, headers, timeout, request_id, client, cache, margin),
+        )
+
+
+async def _invoke(
+    fn: Function,
+    raw_input: Any,
+    headers: Mapping[str, str] | None,
+    timeout: float | None,
+    request_id: str,
+    client: httpx.AsyncClient | None,
+    cache: CacheStore | SafeStore | None,
+    margin: float,
+) -> Result:
+    meta = Meta(fn.name, request_id, plan=fn.plan.describe())
+    meta.personal = answer.personal(fn.plan, headers or {})
+    meta.cache_control = fn.cache_control
     started = time.perf_counter()
     try:
-        context = {"input": validate_input(fn, raw_input)}
+        check_backends(fn.plan)
+        # validating a large input counts against the deadline too
         deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
+        bounded.check_input(fn, raw_input)
+        context = {"input": validate_input(fn, raw_input)}
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
@@ -61,9 +94,18 @@ async def invoke(
         finally:
             if store is not None:  # pending writes finish before the instance may end
                 await store.aclose(deadline.left_to_answer())
-        data = fn.shape.apply(context)
+        large = bounded.large_context(fetcher.received_bytes, context["input"])
+        with tracing.span("shape", **{"sff.function": fn.name}):
+            data = await bounded.evaluate(
+                lambda: fn.shape.apply(context),
+                large=large,
+                within=deadline.left_to_answer(),
+                function=fn.name,
+                stage="shape",
+            )
     except SffError as exc:
         exc.meta = meta
+        failures.expose(fn, exc)
         raise
     finally:
         meta.duration_ms = (time.perf_counter() - started) * 1000
@@ -111,11 +153,18 @@ class Invocation:
 
     async def run(self) -> None:
         plan = self.fn.plan
+        self.context["meta"] = {}  # `meta.X`: X's outcome, for expressions that wait for X
         for name in plan.order:  # topological: every dependency's task already exists
             self.meta.sources[name] = SourceMeta(name)
             self.tasks[name] = asyncio.create_task(self.run_source(plan.nodes[name]))
         if not self.tasks:
             return
+        try:
+            await self.run_all()
+        finally:  # the shape sees every outcome, those settled at the deadline included
+            self.context["meta"] = {n: s.view() for n, s in self.meta.sources.items()}
+
+    async def run_all(self) -> None:
         done, pending = await asyncio.wait(
             self.tasks.values(),
             timeout=self.deadline.remaining() + GRACE_S,
@@ -178,46 +227,63 @@ class Invocation:
             self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
             src.end_ms = self.now_ms()
+            self.context["meta"][node.name] = src.view()
 
     async def fetch(self, node: Node, src: SourceMeta) -> Any:
         timeout = node.source.options.timeout
         if node.each is None:
             return await self.fetch_one(node, self.context, src, timeout)
-        items = node.each.search(self.context)
+        each = node.each
+        items = await bounded.evaluate(
+            lambda: each.search(self.context),
+            large=bounded.large_context(self.fetcher.received_bytes, self.context["input"]),
+            within=self.deadline.remaining(),
+            function=self.fn.name,
+            stage=f"each of {node.name}",
+        )
         if items is None:
             items = []
         if not isinstance(items, list):
             raise SourceError(node.name, f"`each` gave {type(items).__name__}, expected an array")
         src.items = len(items)
-        gate = asyncio.Semaphore(node.source.options.concurrency)
+        limit = node.source.options.max_items
+        if len(items) > limit:  # one input must not buy unbounded work on a shared instance
+            raise SourceError(
+                node.name, f"`each` gave {len(items)} items, over its max_items of {limit}"
+            )
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
+        values: list[Any] = [None] * len(items)
 
-        async def one(index: int, item: Any) -> Any:
+        async def one(index: int, item: Any) -> None:
             context = {**self.context, "item": item}
             try:
-                async with gate:
-                    return await self.fetch_one(node, context, src, timeout)
+                values[index] = await self.fetch_one(node, context, src, timeout)
             except InputError:
                 raise
             except SffError as exc:
+                causes[index] = exc.message
                 try:
-                    outcomes[index] = await self.rescue(node, context, chain, exc)
+                    outcomes[index] = found = await self.rescue(node, context, chain, exc)
+                    values[index] = found.value
                 except SffError as final:
                     outcomes[index] = final
-                    return None
-                return outcomes[index].value  # type: ignore[union-attr]
 
-        values = list(await asyncio.gather(*(one(i, item) for i, item in enumerate(items))))
-        self.judge_items(node, src, outcomes)
+        causes: dict[int, str] = {}
+        await bounded.in_turn(one, items, node.source.options.concurrency)
+        self.judge_items(node, src, outcomes, causes)
         return values
 
     def judge_items(
-        self, node: Node, src: SourceMeta, outcomes: list[Rescue | SffError | None]
+        self,
+        node: Node,
+        src: SourceMeta,
+        outcomes: list[Rescue | SffError | None],
+        causes: Mapping[int, str],
     ) -> None:
-        """Failed items up to `tolerate` stay null; beyond it the source fails as a whole."""
+        """Failed items up to `tolerate` stay null (or take the item fallback); beyond
+        it the source fails as a whole. Every failed item is noted: index and cause."""
         failed = [o for o in outcomes if isinstance(o, SffError)]
-        rescued = [o for o in outcomes if isinstance(o, Rescue)]
         tolerate = node.source.options.tolerate
         allowed = int(tolerate) if tolerate >= 1 else int(tolerate * len(outcomes))
         if len(failed) > allowed:
@@ -227,16 +293,25 @@ class Invocation:
                 f"{len(failed)} of {len(outcomes)} items failed "
                 f"(tolerated: {allowed}); first: {first}",
             )
-        if not failed and not rescued:
+        if not causes:
             return
         src.outcome = "degraded"
-        src.failed_items = len(failed) or None
-        kinds = sorted({r.kind for r in rescued} | ({"items"} if failed else set()))
-        src.degraded = "+".join(kinds)
+        src.failed_items = len(causes)
+        src.item_errors = [
+            {"index": i, "cause": causes[i], "fallback": _stood_in(outcomes[i])}
+            for i in sorted(causes)
+        ]
+        rescued = [o for o in outcomes if isinstance(o, Rescue)]
+        cached = [r for r in rescued if r.kind == "cache"]
+        # A cached copy says how old; any other stand-in (a value, null) is a failed item.
+        kinds = ({"cache"} if cached else set()) | (
+            {"items"} if len(cached) < len(causes) else set()
+        )
+        src.degraded = "+".join(sorted(kinds))
         ages = [r.age_s for r in rescued if r.age_s is not None]
         if ages:
             src.cache, src.stale_s = "stale", max(ages)
-        src.error = failed[0].message if failed else None
+        src.error = f"item {min(causes)}: {causes[min(causes)]}"
 
     async def fetch_one(
         self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
@@ -288,17 +363,29 @@ class Invocation:
                     client=self.fetcher.client,
                     cache=shared.store if shared is not None else None,  # one store per invocation
                 )
+                self.inherit_caching(node.name, result.meta)
                 return result.json()
-            async with asyncio.timeout(left):
+            async with asyncio.timeout(left) as scope:
                 value = await target(**args)
-        except TimeoutError:
-            raise SourceError(node.name, f"timed out after {left:.3g}s") from None
+        except TimeoutError as exc:
+            if isinstance(target, Function) or scope.expired():
+                raise SourceError(node.name, f"timed out after {left:.3g}s") from None
+            raise SourceError(node.name, f"TimeoutError: {str(exc)[:200]}") from None
         except SffError as exc:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
-            raise SourceError(node.name, f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
         return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
+
+    def inherit_caching(self, name: str, inner: Meta) -> None:
+        """A called Function's own answer rule (private, no-store, max-age) counts for the
+        caller's answer as a backend's Cache-Control would."""
+        src = self.meta.sources[name]
+        src.cache_control = answer.cache_control(inner)
+        self.meta.personal = self.meta.personal or inner.personal
+        declared = parse_cache_control(src.cache_control).max_age
+        src.fresh_s = None if declared is None else float(declared)
 
     async def fall_back(self, node: Node, src: SourceMeta, error: SffError) -> Any:
         """The first step of the chain that gives data stands in; without a fallback the
@@ -309,12 +396,14 @@ class Invocation:
         late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
+        failures.noted(src, error, self.meta.request_id)
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:
             src.outcome, src.error = "failed", final.message
             raise (self.deadline_error([node.name]) if late else final) from None
-        return self.degrade(node, src, found, error, reason="deadline" if late else "")
+        why = "deadline" if late else "expression" if isinstance(error, EvaluationError) else ""
+        return self.degrade(node, src, found, error, reason=why)
 
     async def rescue(
         self, node: Node, context: Mapping[str, Any], chain: tuple[Fallback, ...], error: SffError
@@ -333,8 +422,18 @@ class Invocation:
         src.outcome, src.degraded, src.error = "degraded", reason or found.kind, error.message
         if found.age_s is not None:
             src.cache, src.stale_s = "stale", found.age_s
+        tracing.event(
+            "sff.fallback",
+            **{"sff.source": node.name, "sff.outcome": "degraded", "sff.reason": src.degraded},
+            **{"sff.stale_s": found.age_s},
+        )
         self.context[node.name] = found.value
         return found.value
+
+
+def _stood_in(outcome: Rescue | SffError | None) -> str | None:
+    """What answered for a failed item: a fallback's kind, or None (the item is null)."""
+    return outcome.kind if isinstance(outcome, Rescue) else None
 
 
 def item_chain(node: Node) -> tuple[Fallback, ...]:

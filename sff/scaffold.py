@@ -28,7 +28,7 @@ requires-python = ">=3.11"
 dependencies = ["{requirement}"]
 
 [project.optional-dependencies]
-test = ["pytest>=8", "respx>=0.21"]
+test = ["{requirement}[testing]"]
 
 [tool.setuptools.packages.find]
 include = ["functions*", "contracts*"]
@@ -46,7 +46,7 @@ HELLO_FUNCTION = '''\
 
 from pydantic import BaseModel, Field
 
-from contracts.hello import Greeting
+from contracts.hello import Greeting, Post, User
 from sff import Backend, Fallback, Function
 
 # The base URL is read from $HELLO_API each time the function runs.
@@ -62,10 +62,13 @@ hello = Function(
     description="Greets a user by name.",
     input=HelloInput,
     sources={
-        "user": api.get("/users/{input.user_id}"),
+        "user": api.get("/users/{input.user_id}", response=User),
         # Optional: if it fails, the greeting still answers, with no posts.
         "posts": api.get(
-            "/posts", query={"userId": "input.user_id"}, fallback=Fallback.value([])
+            "/posts",
+            query={"userId": "input.user_id"},
+            fallback=Fallback.value([]),
+            response=list[Post],
         ),
     },
     shape={
@@ -80,7 +83,7 @@ handler = hello.handler  # the FaaS entry point: handler(event, context)
 '''
 
 HELLO_CONTRACT = '''\
-"""What the frontend receives from `hello`."""
+"""What the frontend receives from `hello`, and what its backend returns."""
 
 from pydantic import BaseModel, Field
 
@@ -89,66 +92,73 @@ class Greeting(BaseModel):
     greeting: str = Field(description="Ready to display, e.g. 'Hello, Ada!'.")
     email: str = Field(description="The user's e-mail address.")
     posts: int = Field(description="How many posts the user wrote (0 when unknown).")
+
+
+# Raw-data contracts: what the users API returns. sff checks the expressions against them
+# when the function is declared, and the test kit generates backend answers from them.
+class User(BaseModel):
+    id: int
+    name: str
+    email: str
+
+
+class Post(BaseModel):
+    id: int
 '''
 
 HELLO_TEST = '''\
-"""hello against a mocked users API: no network needed."""
+"""hello against mocked backends (the sff testing kit): no network needed."""
 
-import httpx
-import pytest
-import respx
+import json
 
 from functions.hello import hello
-from sff import InputError, SourceError
-
-API = "http://users.test"
 
 
-@pytest.fixture(autouse=True)
-def api_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HELLO_API", API)
+def test_hello_greets_the_user_by_name(backends, sff_invoke):
+    backends.api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
+    posts = backends.api.get("/posts").respond(json=[{"id": 7}])
 
+    result = sff_invoke(hello, {"user_id": 1})
 
-def test_hello_greets_the_user_by_name() -> None:
-    with respx.mock(base_url=API, assert_all_called=True) as api:
-        api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
-        api.get("/posts", params={"userId": "1"}).respond(json=[{"id": 7}])
-
-        result = hello.run({"user_id": 1})
-
+    assert result.status == 200
     assert result.json() == {"greeting": "Hello, Ada!", "email": "ada@x.test", "posts": 1}
+    sent = posts.calls[0]  # what the backend received: method, path, query, headers, body
+    assert (sent.method, sent.url.path, dict(sent.url.params)) == ("GET", "/posts", {"userId": "1"})
+    assert sent.content == b""  # a GET sends no body; a POST's would be json.loads(sent.content)
 
 
-def test_hello_still_answers_when_posts_fail() -> None:
-    with respx.mock(base_url=API) as api:
-        api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
-        api.get("/posts").mock(side_effect=httpx.ConnectError("down"))
+def test_hello_still_answers_when_posts_fail(backends, sff_invoke):
+    backends.api.get("/users/1").respond(json={"id": 1, "name": "Ada", "email": "ada@x.test"})
+    backends.api.get("/posts").fail(503)
 
-        result = hello.run({"user_id": 1})
+    result = sff_invoke(hello, {"user_id": 1})
 
-    assert result.json()["posts"] == 0
+    assert result.status == 200 and result.json()["posts"] == 0
     assert result.meta.degraded == ["posts"]
 
 
-def test_hello_fails_with_502_when_the_user_is_missing() -> None:
-    with respx.mock(base_url=API) as api:
-        api.get("/users/1").respond(404, json={"error": "not found"})
-        api.get("/posts").respond(json=[])
+def test_hello_fails_with_502_when_the_user_is_missing(backends, sff_invoke):
+    backends.api.get("/users/1").respond(404, json={"error": "not found"})
+    backends.api.get("/posts").respond(json=[])
 
-        with pytest.raises(SourceError) as failure:
-            hello.run({"user_id": 1})
+    error = sff_invoke(hello, {"user_id": 1})
 
-    assert failure.value.status == 502
-    assert failure.value.source == "user"
+    assert (error.status, error.code, error.source) == (502, "source_failed", "user")
 
 
-def test_hello_rejects_a_user_id_below_one() -> None:
-    with pytest.raises(InputError) as failure:
-        hello.run({"user_id": 0})
+def test_hello_rejects_a_user_id_below_one(backends, sff_invoke):
+    error = sff_invoke(hello, {"user_id": 0})
 
-    assert failure.value.status == 400
-    assert failure.value.detail["field"] == "user_id"
+    assert (error.status, error.detail["field"]) == (400, "user_id")
+    assert json.loads(json.dumps(error.to_dict()))["error"]["code"] == "invalid_input"
 '''
+
+CONFTEST = """\
+# Every function, each source failing alone and all optional ones together: one test per case.
+from sff.testing import degradation_matrix
+
+degradation_matrix()
+"""
 
 README = """\
 # {name}
@@ -170,7 +180,8 @@ command, so pip resolves the dependency to that checkout and never to another pr
 
 - `functions/`: one module per orchestration function.
 - `contracts/`: pydantic models, what the frontend receives.
-- `tests/`: respx-mocked tests, no network needed.
+- `tests/`: tests against backends mocked by name (`backends.api.get(...)`), and the
+  degradation matrix in `tests/conftest.py`; no network needed.
 """
 
 
@@ -197,6 +208,7 @@ def files(name: str, source: Path | None = None) -> dict[str, str]:
         "contracts/hello.py": HELLO_CONTRACT,
         "tests/__init__.py": "",
         "tests/test_hello.py": HELLO_TEST,
+        "tests/conftest.py": CONFTEST,
     }
 
 

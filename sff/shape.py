@@ -70,7 +70,7 @@ class Shape:
 
 
 def _sources_only(context: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in context.items() if k != "input"}
+    return {k: v for k, v in context.items() if k not in ("input", "meta")}
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -65,22 +65,35 @@ class Fallback:
     fresh: float | None = None
     data: Any = None
     max_bytes: int = 1024 * 1024
+    backend_fresh: bool = False  # fresh="backend": the backend's Cache-Control decides
+
+    @property
+    def consults_first(self) -> bool:
+        """Whether the stored copy is looked at before calling (not only on failure)."""
+        return self.fresh is not None or self.backend_fresh
 
     @classmethod
     def cache(
         cls,
         max_stale: Duration = "1h",
         *,
-        fresh: Duration | None = None,
+        fresh: Duration | Literal["backend"] | None = None,
         max_bytes: int = 1024 * 1024,
     ) -> Fallback:
         """The last good response, if younger than ``max_stale``. With ``fresh``, a cached
-        response younger than that is served without calling the backend at all.
-        Responses over ``max_bytes`` are not kept."""
+        response younger than that is served without calling the backend at all;
+        ``fresh="backend"`` lets the backend's own ``Cache-Control`` (``max-age``,
+        ``s-maxage``, ``Age``) say how long, and revalidates a stale copy with its
+        ``ETag`` / ``Last-Modified``. Responses over ``max_bytes`` are not kept."""
         if max_bytes < 1:
             raise DeclarationError(f"max_bytes must be at least 1, got {max_bytes}")
+        by_backend = fresh == "backend"
         return cls(
-            "cache", max_stale=seconds(max_stale), fresh=_opt_seconds(fresh), max_bytes=max_bytes
+            "cache",
+            max_stale=seconds(max_stale),
+            fresh=None if by_backend else _opt_seconds(fresh),
+            max_bytes=max_bytes,
+            backend_fresh=by_backend,
         )
 
     @classmethod
@@ -149,6 +162,8 @@ class SourceOptions:
     and test data (`sff.testing` generates responses from it); never enforced at run time."""
     item_fallback: tuple[Fallback, ...] = ()
     """For `each`: the chain tried for one failed item before it counts as failed."""
+    max_items: int = 1000
+    """For `each`: more items than this fail the source at once, before any call."""
 
     @property
     def required(self) -> bool:
@@ -168,9 +183,12 @@ def _options(
     identity: str | None = None,
     response: Any = None,
     item_fallback: Fallbacks = None,
+    max_items: int = 1000,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
+    if max_items < 1:
+        raise DeclarationError(f"max_items must be at least 1, got {max_items}")
     if tolerate < 0:
         raise DeclarationError(f"tolerate must be a count or a ratio >= 0, got {tolerate}")
     chain, item_chain = _chain(fallback), _chain(item_fallback)
@@ -194,6 +212,7 @@ def _options(
         identity,
         response,
         item_chain,
+        max_items,
     )
 
 
@@ -251,6 +270,14 @@ class Backend:
 
     The base URL is read from ``$env`` each time a function is invoked (so one artifact
     runs against any environment), falling back to ``default``.
+
+    Identity: every header sent to the backend (forwarded, templated or static) keys the
+    fallback cache copy, except those listed in ``shared_headers`` (forwarded headers
+    declared not to identify the caller, such as ``accept-language``).
+
+    Secrets: ``secret_headers`` and ``secret_query`` name headers (static, templated or
+    forwarded) and query parameters whose values are never shown or logged, on top of the
+    names secret without being told (`sff.secrets.is_secret`).
     """
 
     name: str
@@ -266,19 +293,35 @@ class Backend:
     redirect_hosts: tuple[str, ...] = ()  # other hosts a redirect may go to (no credentials)
     max_connections: int = 100
     circuit: Circuit | None = None
+    shared_headers: tuple[str, ...] = ()
+    secret_headers: tuple[str, ...] = ()
+    secret_query: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.env and not self.default:
             raise DeclarationError(f"backend {self.name!r} needs env= or default= for its URL")
-        lower = tuple(h.lower() for h in self.forward_headers)
-        object.__setattr__(self, "forward_headers", lower)
-        object.__setattr__(self, "vary_headers", tuple(h.lower() for h in self.vary_headers))
+        for name in ("forward_headers", "vary_headers", "shared_headers", "secret_headers"):
+            object.__setattr__(self, name, _names(self.name, name, getattr(self, name)))
+        object.__setattr__(
+            self, "secret_query", _names(self.name, "secret_query", self.secret_query, lower=False)
+        )
         object.__setattr__(self, "timeout", seconds(self.timeout))
         hosts = tuple(h.lower() for h in self.redirect_hosts)
         object.__setattr__(self, "redirect_hosts", hosts)
         _check_fields(f"backend {self.name!r}", self.headers.items())
         names = (*self.forward_headers, *self.vary_headers)
         _check_fields(f"backend {self.name!r}", ((n, "") for n in names))
+        _check_shared(self)
+        from sff import secrets
+
+        secrets.declare_static(
+            v for k, v in self.headers.items() if secrets.is_secret(k, self.secret_headers)
+        )
+
+    def is_secret_header(self, name: str) -> bool:
+        from sff.secrets import is_secret
+
+        return is_secret(name, self.secret_headers)
 
     @property
     def timeout_s(self) -> float:
@@ -344,3 +387,28 @@ def _check_fields(where: str, pairs: Iterable[tuple[str, Any]]) -> None:
             check(name, value)
         except FieldError as exc:
             raise DeclarationError(f"{where}: {exc}") from None
+
+
+def _names(backend: str, what: str, names: Any, *, lower: bool = True) -> tuple[str, ...]:
+    if isinstance(names, str):  # ("accept-language") without the comma: a classic slip
+        raise DeclarationError(
+            f"backend {backend!r}: {what}= must be a tuple of names, got the string {names!r}"
+        )
+    return tuple(n.lower() if lower else n for n in names)
+
+
+def _check_shared(backend: Backend) -> None:
+    """A shared header must be forwarded, and cannot be a credential: those identify."""
+    from sff.secrets import is_secret
+
+    for name in backend.shared_headers:
+        if name not in backend.forward_headers:
+            raise DeclarationError(
+                f"backend {backend.name!r}: shared_headers names {name!r}, "
+                "which forward_headers does not forward"
+            )
+        if is_secret(name, backend.secret_headers):
+            raise DeclarationError(
+                f"backend {backend.name!r}: {name!r} is a secret header, so it identifies "
+                "the caller and cannot be in shared_headers"
+            )

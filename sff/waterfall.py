@@ -67,6 +67,7 @@ def _row(
     outcome = src.outcome + (f" ({', '.join(why)})" if why else "")
     if src.items is not None:
         outcome += f"  {count(src.items, 'item')}"
+        outcome += f", {src.failed_items} failed" if src.failed_items else ""
     return (
         f"{src.name:<{pad}}  {bar}  {duration}  {status:>6}  {src.attempts:>5}  "
         f"{paint(outcome, code)}"
@@ -89,11 +90,15 @@ def _bar(start: float | None, end: float | None, width: int, total: float, dot: 
 
 def _notes(meta: Meta, pad: int, paint: Callable[[str, str], str]) -> list[str]:
     """Why a source is degraded or failed, under the table."""
-    return [
-        paint(f"  {'!':>{pad}}  {src.name}: {src.error.splitlines()[0]}", _COLORS[src.outcome])
-        for src in meta.sources.values()
-        if src.error and src.outcome in ("degraded", "failed")
-    ]
+    notes = []
+    for src in meta.sources.values():
+        if not src.error or src.outcome not in ("degraded", "failed"):
+            continue
+        causes = [f"item {e['index']}: {e['cause']}" for e in src.item_errors or []][:3]
+        for cause in causes or [src.error]:
+            line = f"  {'!':>{pad}}  {src.name}: {cause.splitlines()[0]}"
+            notes.append(paint(line, _COLORS[src.outcome]))
+    return notes
 
 
 def _painter(color: bool) -> Callable[[str, str], str]:

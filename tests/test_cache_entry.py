@@ -55,9 +55,24 @@ def test_a_flipped_byte_in_the_body_raises_a_decode_error() -> None:
 
 def test_an_entry_of_another_version_raises_a_decode_error() -> None:
     data = bytearray(ENTRY.encode())
-    data[5] = 2  # the version byte follows the 5-byte magic
-    with pytest.raises(CacheDecodeError, match="version 2"):
+    data[5] = 3  # the version byte follows the 5-byte magic
+    with pytest.raises(CacheDecodeError, match="version 3"):
         CacheEntry.decode(bytes(data))
+
+
+def test_an_entry_keeps_the_backends_caching_headers() -> None:
+    entry = CacheEntry(200, b'{"a": 1}', 1700000000.5, http='[1700000060.5, "\\"v1\\"", null]')
+    assert CacheEntry.decode(entry.encode()) == entry
+
+
+def test_an_entry_written_by_the_previous_version_is_still_read() -> None:
+    import struct
+    import zlib
+
+    ctype, body = b"application/json", b'{"a": 1}'
+    checked = struct.pack(">HdHI", 200, 1700000000.0, len(ctype), len(body)) + ctype + body
+    v1 = b"\x00sffE" + struct.pack(">BI", 1, zlib.crc32(checked)) + checked
+    assert CacheEntry.decode(v1) == CacheEntry(200, body, 1700000000.0)
 
 
 def test_a_decode_error_is_a_value_error_and_shows_no_data() -> None:

@@ -187,3 +187,73 @@ def test_one_store_serves_successive_event_loops(tmp_path: Path) -> None:
     asyncio.run(store.set("k", b"v"))  # a resident instance: one loop per invocation
     assert asyncio.run(store.get("k")) == b"v"
     asyncio.run(store.close())
+
+
+def planted(path: Path, mode: int, uid: int | None = None) -> Path:
+    """A cache file that someone else put there first, with a forged answer in it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE sff_cache (key TEXT PRIMARY KEY, value BLOB, expires_at REAL)")
+        conn.execute("INSERT INTO sff_cache VALUES ('k', X'666f72676564', NULL)")
+    os.chmod(path, mode)
+    if uid is not None:
+        os.chown(path, uid, -1)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("mode", "uid", "why"),
+    [
+        (0o666, 65534, "owned by uid 65534"),
+        (0o600, 65534, "owned by uid 65534"),
+        (0o666, None, "writable by group or others"),
+        (0o620, None, "writable by group or others"),
+    ],
+)
+async def test_a_file_another_user_could_write_is_refused_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, uid: int | None, why: str
+) -> None:
+    path = planted(tmp_path / "cache.sqlite3", mode, uid)
+    store = open_store(f"sqlite://{path}")
+    assert await store.get("k") is None  # the forged answer is never read
+    await store.set("k", b"personal data")  # and nothing of ours is written to it
+    await store.close()
+    warnings = cache_warnings(caplog)
+    assert len(warnings) == 1 and why in warnings[0].getMessage()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM sff_cache").fetchall() == [(b"forged",)]
+
+
+async def test_a_symlinked_cache_file_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = planted(tmp_path / "elsewhere.sqlite3", 0o600)
+    (tmp_path / "cache.sqlite3").symlink_to(target)
+    store = open_store(f"sqlite://{tmp_path / 'cache.sqlite3'}")
+    assert await store.get("k") is None
+    await store.close()
+    assert "symbolic link" in cache_warnings(caplog)[0].getMessage()
+
+
+async def test_our_own_file_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    path = planted(tmp_path / "cache.sqlite3", 0o644)
+    store = SqliteStore(path)
+    assert await store.get("k") == b"forged"  # ours: used, after closing it to others
+    await store.close()
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+async def test_a_refused_file_still_serves_the_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sff import Backend, Fallback, Function
+    from tests.echo_server import echo_server
+
+    path = planted(tmp_path / "cache.sqlite3", 0o666, 65534)
+    with echo_server() as server:
+        api = Backend("api", default=server.url)
+        fn = Function("f", sources={"me": api.get("/ok/me", fallback=Fallback.cache())})
+        store = open_store(f"sqlite://{path}")
+        result = await fn.invoke(cache=store)
+        await store.close()
+    assert result.data["me"]["path"] == "/ok/me"
+    assert "refusing it" in cache_warnings(caplog)[0].getMessage()

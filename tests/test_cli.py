@@ -99,7 +99,7 @@ def test_new_project_passes_check_and_its_own_tests(
         timeout=120,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "4 passed" in tests.stdout
+    assert "6 passed" in tests.stdout  # 4 tests and the 2 cells of the degradation matrix
 
 
 def test_new_refuses_a_folder_that_is_not_empty(
@@ -128,7 +128,7 @@ def test_list_shows_route_input_sources_and_plan(
     assert "dashboard  GET /dashboard  — The signed-in user's home page" in out
     assert "input     DashboardQuery(user_id: int)" in out
     assert "members  GET users /teams/{user.team_id}/members" in out
-    assert "after user · timeout 0.8s · fallback value([])" in out
+    assert "after user · timeout 0.8s · retries 2 · fallback value([])" in out
     assert "each  keys(index_by(comments, 'user_id'))" in out
     assert "stages    [user, todos] → [team, members]" in out
     assert "critical  todo → owner" in out
@@ -164,7 +164,7 @@ def test_check_names_file_line_function_field_and_caret_of_a_bad_expression(
 
     out = capsys.readouterr().out
     assert "ok    good" in out
-    assert "FAIL  functions/bad.py:4 (functions.bad)" in out
+    assert "FAIL  functions/bad.py:7 (functions.bad)" in out  # the shape entry, not Function(
     assert "function 'broken', shape.name:" in out
     lines = out.splitlines()
     expression = next(i for i, line in enumerate(lines) if line.strip() == "user.name[?")

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from sff import (
     Backend,
+    ConfigError,
     DeadlineError,
     Fallback,
     Function,
@@ -367,7 +368,8 @@ async def test_callable_exception_is_a_502_naming_the_source() -> None:
     error = await failure(fn)
     assert isinstance(error, SourceError)
     assert error.status == 502 and error.source == "mail"
-    assert error.cause == "ConnectionError: smtp refused"
+    assert error.cause == "ConnectionError raised (the log has its text)"
+    assert "smtp refused" not in error.message  # SDK text may hold a connection string
     assert error.meta is not None and error.meta.sources["mail"].outcome == "failed"
 
 
@@ -467,8 +469,9 @@ async def test_upstream_500_is_a_502_naming_source_status_and_excerpt(
     assert error.status == 502 and error.code == "source_failed"
     assert error.source == "user"
     assert error.upstream_status == 500
-    assert error.detail["excerpt"].startswith("database exploded")
-    assert len(error.detail["excerpt"]) <= 200
+    assert error.excerpt is not None and error.excerpt.startswith("database exploded")
+    assert len(error.excerpt) <= 200 and "excerpt" not in error.detail  # never in the body
+    assert error.meta.sources["user"].excerpt == error.excerpt
     assert error.message == "source 'user' failed: GET /users/1: HTTP 500"
 
 
@@ -477,7 +480,7 @@ async def test_malformed_json_is_a_502_with_an_excerpt(mock: respx.MockRouter) -
     error = await failure(Function("f", sources={"u": api.get("/u")}))
     assert isinstance(error, SourceError) and error.source == "u"
     assert "invalid JSON" in error.cause
-    assert error.detail["excerpt"] == "<html>oops</html>"
+    assert error.excerpt == "<html>oops</html>"
 
 
 async def test_empty_body_is_a_502(mock: respx.MockRouter) -> None:
@@ -624,12 +627,44 @@ async def test_redirect_is_followed_when_the_backend_allows_it(mock: respx.MockR
     assert result.data == {"page": {"moved": True}}
 
 
-async def test_backend_without_url_names_the_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_backend_without_url_is_misconfigured_naming_the_env_var(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("SFF_TEST_NOWHERE_API", raising=False)
     nowhere = Backend("nowhere", env="SFF_TEST_NOWHERE_API")
     error = await failure(Function("f", sources={"x": nowhere.get("/x")}))
-    assert isinstance(error, SourceError) and error.status == 502
-    assert error.cause == "backend 'nowhere' has no URL: set $SFF_TEST_NOWHERE_API"
+    assert isinstance(error, ConfigError) and (error.status, error.code) == (500, "misconfigured")
+    assert error.detail["variable"] == "SFF_TEST_NOWHERE_API"
+    assert "$SFF_TEST_NOWHERE_API is not set" in error.message
+
+
+async def test_an_unset_url_is_not_an_outage_even_with_a_fallback(
+    mock: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SFF_TEST_PRICING_API", raising=False)
+    pricing = Backend("pricing", env="SFF_TEST_PRICING_API")
+    mock.get(f"{BASE}/p").respond(json={"id": 1})
+    fn = Function(
+        "f",
+        sources={
+            "product": api.get("/p"),
+            "price": pricing.get("/price", fallback=Fallback.value({"amount": None})),
+        },
+    )
+    error = await failure(fn)
+    assert isinstance(error, ConfigError) and error.detail["source"] == "price"
+    assert "SFF_TEST_PRICING_API" in error.message
+
+
+async def test_a_url_variable_that_is_not_http_is_misconfigured_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SFF_TEST_ODD_API", "localhost:8080")
+    odd = Backend("odd", env="SFF_TEST_ODD_API")
+    error = await failure(Function("f", sources={"x": odd.get("/x", fallback=Fallback.omit())}))
+    assert isinstance(error, ConfigError)
+    assert "$SFF_TEST_ODD_API is not an http(s) URL" in error.message
+    assert "localhost:8080" not in error.message
 
 
 async def test_backend_url_is_read_from_env_at_invocation(
@@ -646,8 +681,8 @@ async def test_backend_url_is_read_from_env_at_invocation(
 async def test_backend_url_that_is_not_http_says_where_it_came_from() -> None:
     ftp = Backend("ftp", default="ftp://files.test")
     error = await failure(Function("f", sources={"x": ftp.get("/x")}))
-    assert isinstance(error, SourceError)
-    assert error.cause == "backend 'ftp': not an http(s) URL in default="
+    assert isinstance(error, ConfigError)
+    assert "backend 'ftp': default= is not an http(s) URL" in error.message
 
 
 # -- what is sent ----------------------------------------------------------------------------
@@ -800,8 +835,8 @@ async def test_backend_env_url_that_is_not_http_names_the_env_var(
     monkeypatch.setenv("SFF_TEST_FTP_API", "ftp://files.test")
     ftp = Backend("ftp", env="SFF_TEST_FTP_API", default=BASE)
     error = await failure(Function("f", sources={"x": ftp.get("/x")}))
-    assert isinstance(error, SourceError)
-    assert error.cause == "backend 'ftp': not an http(s) URL in $SFF_TEST_FTP_API"
+    assert isinstance(error, ConfigError)
+    assert error.message.endswith("backend 'ftp': $SFF_TEST_FTP_API is not an http(s) URL")
 
 
 @respx.mock

@@ -43,7 +43,10 @@ async def test_a_failed_item_uses_the_item_fallback(mock: respx.MockRouter) -> N
     result = await notes_fn(item_fallback=Fallback.value({"n": None})).invoke({"ids": [1, 2, 3]})
     assert result.data == {"notes": [{"n": 1}, {"n": None}, {"n": 3}]}
     src = result.meta.sources["notes"]
-    assert (src.outcome, src.degraded, src.failed_items) == ("degraded", "value", None)
+    assert (src.outcome, src.degraded, src.failed_items) == ("degraded", "items", 1)
+    assert src.item_errors is not None and len(src.item_errors) == 1
+    assert (src.item_errors[0]["index"], src.item_errors[0]["fallback"]) == (1, "value")
+    assert "503" in src.item_errors[0]["cause"]
 
 
 async def test_a_failed_item_uses_its_own_cached_copy(mock: respx.MockRouter) -> None:

@@ -23,7 +23,16 @@ def base() -> Iterator[str]:
 
 
 def user_fn(base: str, *chain: Fallback) -> Function:
-    api = Backend("users", default=base, retry=Retry.none(), timeout=2)
+    # The fault header may also come forwarded, declared shared: then it does not split the
+    # cached copy (a templated one that differs keys a copy of its own).
+    api = Backend(
+        "users",
+        default=base,
+        retry=Retry.none(),
+        timeout=2,
+        forward_headers=("x-demo-status",),
+        shared_headers=("x-demo-status",),
+    )
     source = api.get(
         "/users/{input.id}", headers={"x-demo-status": "input.fail"}, fallback=list(chain)
     )
@@ -36,7 +45,7 @@ async def test_the_store_named_by_sff_cache_url_outlives_the_invocation(
     monkeypatch.setenv("SFF_CACHE_URL", f"sqlite:///{tmp_path}/cache.sqlite3")
     fn = user_fn(base, Fallback.cache())
     good = await fn.invoke({"id": 1})
-    down = await fn.invoke({"id": 1, "fail": "503"})
+    down = await fn.invoke({"id": 1}, headers={"x-demo-status": "503"})
     assert down.data == good.data
     assert down.meta.sources["user"].degraded == "cache"
     assert (tmp_path / "cache.sqlite3").is_file()

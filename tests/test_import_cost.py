@@ -54,11 +54,11 @@ def test_declaring_a_function_module_loads_no_tooling_and_no_executor() -> None:
 
 
 def test_invoking_the_handler_loads_no_tooling() -> None:
-    # No backend URL is set, so the invocation answers 502 without any network.
+    # No backend URL is set, so the invocation answers 500 misconfigured without any network.
     loaded = modules_after(
         "import tests.scenarios.example_like as m\n"
         "answer = m.handler({'user_id': 1}, None)\n"
-        "assert answer['statusCode'] == 502, answer"
+        "assert answer['statusCode'] == 500, answer"
     )
     assert {"sff.run", "httpx"} <= loaded
     assert loaded & set(TOOLING) == set()
@@ -81,3 +81,42 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
     # h11 is the testing kit's (and httpcore's); redirects and the https pool load on demand
     assert loaded & {"h11", "sff.http.redirect", "sff.http.pool", "sff.testing.wire"} == set()
+
+
+def test_tracing_off_loads_no_opentelemetry() -> None:
+    # Off by default: an invocation reads the switch (a few os.environ lookups) and
+    # imports nothing of the [otel] extra, not even the API package.
+    loaded = modules_after(
+        "import os\n"
+        "for k in [k for k in os.environ if k.startswith(('OTEL_', 'SFF_OTEL'))]:\n"
+        "    del os.environ[k]\n"
+        "import tests.scenarios.example_like as m\n"
+        "answer = m.handler({'user_id': 1}, None)\n"
+        "assert answer['statusCode'] == 500, answer\n"
+    )
+    assert "sff.tracing" in loaded
+    assert {
+        m for m in loaded if m.startswith(("opentelemetry", "google.protobuf", "sff.otel"))
+    } == set()
+
+
+def test_tracing_on_loads_the_sdk_only_then() -> None:
+    # The guard above can fail: the same invocation with SFF_OTEL=1 loads the SDK.
+    loaded = modules_after(
+        "import os\n"
+        "os.environ['SFF_OTEL'] = '1'\n"
+        "os.environ['OTEL_EXPORTER_OTLP_ENDPOINT'] = 'http://127.0.0.1:9'\n"
+        "os.environ['SFF_OTEL_FLUSH_MS'] = '0'\n"
+        "import tests.scenarios.example_like as m\n"
+        "answer = m.handler({'user_id': 1}, None)\n"
+        "assert answer['statusCode'] == 500, answer\n"
+    )
+    assert {"sff.otel.spans", "opentelemetry.sdk.trace"} <= loaded
+
+
+def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
+    # Every declaration is checked against its models; carets, line lookup and
+    # did-you-mean are built only when a check fails.
+    loaded = modules_after("import tests.scenarios.example_like")
+    assert {"sff.fields", "sff.typeinfo"} <= loaded
+    assert loaded & {"sff.location", "sff.positions", "difflib"} == set()

@@ -151,7 +151,9 @@ def test_unknown_name_is_rejected_listing_the_known_names() -> None:
     assert "unknown name 'usr'" in message
     assert "known: input, team, todos, user" in message
     assert caught.value.detail["name"] == "usr"
-    assert caught.value.detail["where"] == "source 'team'"
+    assert caught.value.detail["where"] == "source 'team' path"  # the field that reads it
+    assert "did you mean 'user'?" in message
+    assert message.endswith("\n    /teams/{usr.team_id}\n" + " " * 12 + "^")  # under the name
 
 
 def test_unknown_name_without_sources_says_so() -> None:
@@ -228,7 +230,7 @@ def test_whole_context_in_a_source_is_rejected_naming_the_source() -> None:
 def test_shape_errors_name_the_shape_not_a_source() -> None:
     with pytest.raises(PlanError) as caught:
         Function("f", sources={"user": api.get("/u")}, shape={"name": "usr.name"})
-    assert "function 'f', shape:" in str(caught.value)
+    assert "function 'f', shape.name:" in str(caught.value)
     assert "source 'shape'" not in str(caught.value)
 
 

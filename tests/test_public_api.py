@@ -9,6 +9,7 @@ import sff
 PUBLIC = [
     "Backend",
     "Circuit",
+    "ConfigError",
     "ContractError",
     "DeadlineError",
     "DeclarationError",

@@ -91,7 +91,10 @@ def test_summary_counts_match_the_requests_sent(project: Path, tmp_path: Path) -
 
     assert [a.status_code for a in answers] == [200, 200, 200, 404]
     assert stats["functions"]["hello"] == {
-        **stats["functions"]["hello"], "invocations": 3, "cold_starts": 1, "errors": 0
+        **stats["functions"]["hello"],
+        "invocations": 3,
+        "cold_starts": 1,
+        "errors": 0,
     }
     assert list(stats["functions"]) == ["hello"]
     assert all(int(a.headers["x-sff-billed-duration-ms"]) % 100 == 0 for a in answers[:3])

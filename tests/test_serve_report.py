@@ -1,21 +1,22 @@
-"""The report line, billing, percentiles and request mapping, without processes."""
+"""The report line, billing and percentiles, without processes."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from sff.serve.gateway import BadInput, to_input
-from sff.serve.http import HttpError, Request, read_request
 from sff.serve.report import Invocation, billed, platform_headers, report_line
 from sff.serve.stats import Prices, Stats, percentile
 
 
 @pytest.mark.parametrize(
     ("init", "run", "granularity", "expected"),
-    [(0, 12.2, 1, 13), (0, 12.0, 1, 12), (0, 0.01, 1, 1), (300.5, 12.2, 100, 400),
-     (0, 0, 100, 100)],
+    [
+        (0, 12.2, 1, 13),
+        (0, 12.0, 1, 12),
+        (0, 0.01, 1, 1),
+        (300.5, 12.2, 100, 400),
+        (0, 0, 100, 100),
+    ],
 )
 def test_billed_duration_is_init_plus_run_rounded_up_to_the_granularity(
     init: float, run: float, granularity: int, expected: int
@@ -26,13 +27,15 @@ def test_billed_duration_is_init_plus_run_rounded_up_to_the_granularity(
 def test_report_line_names_cold_start_init_billing_memory_and_degraded_sources() -> None:
     inv = Invocation("r1", "dashboard", "GET", "/dashboard", status=200, instance="dashboard-1",
                      cold=True, init_ms=412.3, duration_ms=12.41, billed_ms=425, memory_mb=128,
-                     max_memory_mb=51.6, degraded=["members", "todos"])  # fmt: skip
+                     max_memory_mb=51.6, degraded=["members", "todos"], starting_together=4,
+                     cpus=2)  # fmt: skip
 
     fields = report_line(inv).split("\t")
 
     assert fields == [
         "REPORT RequestId: r1", "Function: dashboard", "Instance: dashboard-1", "Start: cold",
-        "Status: 200", "Init Duration: 412.30 ms", "Duration: 12.41 ms",
+        "Status: 200", "Init Duration: 412.30 ms",
+        "Init Concurrency: 4 starting at once on 2 CPUs", "Duration: 12.41 ms",
         "Billed Duration: 425 ms", "Memory Size: 128 MB", "Max Memory Used: 52 MB",
         "Degraded: members,todos",
     ]  # fmt: skip
@@ -64,41 +67,12 @@ def test_percentile_is_nearest_rank() -> None:
     assert (percentile(values, 50), percentile(values, 95), percentile([], 50)) == (50, 95, None)
 
 
-def test_input_is_query_then_json_body_then_path_parameters() -> None:
-    request = Request("POST", "/f", [("a", "1"), ("tag", "x"), ("tag", "y")], {},
-                      body=b'{"b": 2, "a": 3}')  # fmt: skip
+def test_init_is_summed_apart_alone_and_under_contention() -> None:
+    stats = Stats(Prices(per_million=0.2, per_gb_second=0.0000166667))
+    for init, together in ((200.0, 1), (400.0, 4), (420.0, 4)):
+        stats.add(Invocation("a", "f", "GET", "/f", status=200, instance="f-1", cold=True,
+                             init_ms=init, starting_together=together))  # fmt: skip
 
-    assert to_input(request, {"id": "9"}) == {"a": 3, "tag": ["x", "y"], "b": 2, "id": "9"}
-    with pytest.raises(BadInput):
-        to_input(Request("POST", "/f", [], {}, body=b"{nope"), {})
-
-
-async def read(raw: bytes) -> Request | None:
-    reader = asyncio.StreamReader(limit=1024)
-    reader.feed_data(raw)
-    reader.feed_eof()
-    return await read_request(reader)
-
-
-async def test_request_head_and_body_are_parsed_with_keep_alive() -> None:
-    request = await read(b"POST /f%20x?q=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}")
-
-    assert request is not None
-    assert (request.method, request.path, request.query) == ("POST", "/f x", [("q", "1")])
-    assert (request.body, request.keep_alive, request.headers["host"]) == (b"{}", True, "h")
-    assert await read(b"") is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "status"),
-    [
-        (b"GET nope HTTP/1.1\r\n\r\n", 400),
-        (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
-        (b"POST / HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n", 413),
-        (b"GET / HTTP/1.1\r\nX: " + b"a" * 2000 + b"\r\n\r\n", 431),
-    ],
-)
-async def test_malformed_requests_are_refused_with_a_4xx(raw: bytes, status: int) -> None:
-    with pytest.raises(HttpError) as caught:
-        await read(raw)
-    assert caught.value.status == status
+    f = stats.summary()["functions"]["f"]
+    assert (f["avg_init_alone_ms"], f["avg_init_contended_ms"]) == (200.0, 410.0)
+    assert f["most_starting_at_once"] == 4

@@ -4,6 +4,7 @@ free port, a small project on disk, and the tool check that skips locally but fa
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 START_TIMEOUT_S = 60.0
 
 FUNCTIONS = {
-    "hello.py": '''
+    "hello.py": """
         from sff import Function, call
 
         async def greet(name):
@@ -28,8 +29,8 @@ FUNCTIONS = {
 
         hello = Function("hello", sources={"greet": call(greet, {"name": "input.name"})},
                          shape="greet")
-    ''',
-    "nap.py": '''
+    """,
+    "nap.py": """
         import asyncio
 
         from sff import Function, call
@@ -40,8 +41,8 @@ FUNCTIONS = {
 
         nap = Function("nap", sources={"sleep": call(sleep, {"ms": "input.ms"})},
                        shape="sleep")
-    ''',
-    "crashy.py": '''
+    """,
+    "crashy.py": """
         import os
 
         from sff import Function, call
@@ -53,10 +54,10 @@ FUNCTIONS = {
 
         crashy = Function("crashy", sources={"run": call(maybe_die, {"how": "input.how"})},
                           shape="run")
-    ''',
-    "broken.py": '''
+    """,
+    "broken.py": """
         raise RuntimeError("this module is broken on purpose")
-    ''',
+    """,
 }
 
 
@@ -93,20 +94,30 @@ class Running:
 
 @contextmanager
 def running_gateway(
-    root: Path, logs: Path, *args: str, env: dict[str, str] | None = None
+    root: Path,
+    logs: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    max_files: int | None = None,
 ) -> Iterator[Running]:
-    """``python -m sff.serve`` on a free loopback port, until the block ends."""
+    """``python -m sff.serve`` on a free loopback port, until the block ends; ``max_files``
+    lowers its RLIMIT_NOFILE (soft and hard), as a small container would."""
     out, err = logs / "serve.out", logs / "serve.err"
     command = [sys.executable, "-m", "sff.serve", "--root", str(root), "--port", "0", *args]
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            command, stdout=stdout, stderr=stderr, env={**os.environ, **(env or {})}
-        )
+            command, stdout=stdout, stderr=stderr, env={**os.environ, **(env or {})},
+            preexec_fn=None if max_files is None else lambda: _limit_files(max_files),
+        )  # fmt: skip
     running = Running(_await_url(process, out, err), process, out, err)
     try:
         yield running
     finally:
         running.stop()
+
+
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
 
 
 def _await_url(process: subprocess.Popen[bytes], out: Path, err: Path) -> str:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from sff.errors import InputError, InvocationError
+from sff.inbound import BadRequest, PayloadTooLarge
 
-
-class BadRequest(InputError):
-    """The request itself is malformed: bad base64, bad JSON body, a CR/LF in a header."""
-
-    code = "bad_request"
+__all__ = [
+    "BadRequest",
+    "InternalError",
+    "MethodNotAllowed",
+    "NotFound",
+    "OriginNotAllowed",
+    "PayloadTooLarge",
+    "UnsupportedEvent",
+]
 
 
 class UnsupportedEvent(InputError):
     """An event that is neither an HTTP request nor an input (SQS, EventBridge, ...)."""
 
     code = "unsupported_event"
-
-
-class PayloadTooLarge(InvocationError):
-    code = "payload_too_large"
-    status = 413
 
 
 class NotFound(InvocationError):

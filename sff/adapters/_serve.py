@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from sff import secrets
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
-from sff.adapters._errors import BadRequest, InternalError
+from sff.adapters._errors import BadRequest, InternalError, PayloadTooLarge
 from sff.adapters._http import HttpRequest, HttpResponse, to_input
 from sff.adapters._settings import Settings
 from sff.errors import SffError
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sff.cache import SafeStore
     from sff.function import Function
 
-logger = logging.getLogger("sff.adapters")
+logger = secrets.logger("sff.adapters")  # tracebacks may quote secrets: redacted
 
 
 def handle_sync(
@@ -72,6 +73,8 @@ async def serve(
             response = _cors.options(fn.method, request, settings)
             response.headers["x-request-id"] = request_id
         else:
+            if len(request.body) > fn.max_input_bytes:  # refused before parsing: see Function
+                raise over_input_bytes(fn, len(request.body))
             data = to_input(request)
             response = await respond(
                 fn,
@@ -121,7 +124,29 @@ async def respond(
     except Exception:  # a defect, not the caller's fault: logged, answered without a traceback
         logger.exception("sff function=%s failed request_id=%s", fn.name, request_id)
         return error_response(InternalError("internal error"), request_id)
-    return HttpResponse(result.status, result.headers(), result.body())
+    return not_modified(fn, headers, HttpResponse(result.status, result.headers(), result.body()))
+
+
+def not_modified(
+    fn: Function, incoming: Mapping[str, str] | None, response: HttpResponse
+) -> HttpResponse:
+    """A 304 without the body when a GET's ``If-None-Match`` already holds this answer."""
+    from sff.answer import not_modified as holds
+
+    tag = response.headers.get("etag")
+    wanted = (incoming or {}).get("if-none-match")
+    if fn.method not in ("GET", "HEAD") or tag is None or not holds(wanted, tag):
+        return response
+    kept = {k: v for k, v in response.headers.items() if k != "content-type"}
+    return HttpResponse(304, kept, b"")
+
+
+def over_input_bytes(fn: Function, size: int) -> PayloadTooLarge:
+    limit = fn.max_input_bytes
+    return PayloadTooLarge(
+        f"request body of {size} bytes is over max_input_bytes ({limit}) of function {fn.name!r}",
+        limit=limit,
+    )
 
 
 def error_response(error: SffError, request_id: str) -> HttpResponse:

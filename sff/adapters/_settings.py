@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+from sff.inbound import DEFAULT_MAX_BODY_BYTES, env_max_body
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "configure", "current", "env_max_body", "reset"]
+
 # Kept back from a platform's remaining time, so the answer (shape, contract, body) is out
 # before the platform ends the instance. Measured by `python -m benchmarks.margin`: 16 ms
 # p99 on an idle core, 109 ms p99 (580 ms max) on two cores loaded by 4 busy processes and
@@ -91,8 +94,3 @@ def parse_origins(value: Iterable[str] | str) -> frozenset[str]:
 def env_margin() -> float:
     raw = os.environ.get("SFF_DEADLINE_MARGIN_MS", "")
     return (int(raw) if raw.isdigit() else DEFAULT_DEADLINE_MARGIN_MS) / 1000
-
-
-def env_max_body() -> int:
-    raw = os.environ.get("SFF_MAX_BODY_BYTES", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BODY_BYTES

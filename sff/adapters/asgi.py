@@ -21,9 +21,10 @@ from urllib.parse import parse_qsl
 from sff.adapters import _settings
 from sff.adapters._context import clean_request_id, new_request_id
 from sff.adapters._errors import MethodNotAllowed, NotFound
-from sff.adapters._http import HttpRequest, HttpResponse, header_map, too_large
+from sff.adapters._http import HttpRequest, HttpResponse, header_map
 from sff.adapters._serve import error_response, log, serve
 from sff.errors import SffError
+from sff.inbound import read_body
 from sff.routes import compile_route
 
 if TYPE_CHECKING:
@@ -57,11 +58,7 @@ class App:
 
     def __init__(self, functions: tuple[Function, ...], *, resident: bool) -> None:
         self.routes = [Route(fn) for fn in functions]
-        seen: set[str] = set()
-        for route in self.routes:
-            if str(route) in seen:
-                raise ValueError(f"two functions answer {route}")
-            seen.add(str(route))
+        unique_routes(functions)
         self.resident = resident
         self.client: httpx.AsyncClient | None = None
         self.store: SafeStore | None = None  # resident: opened by the first function needing it
@@ -159,26 +156,29 @@ def app(*functions: Function, resident: bool = True) -> App:
     return App(functions, resident=resident)
 
 
+def unique_routes(functions: tuple[Function, ...]) -> None:
+    """Two functions on one method and route are an error naming both (and their files):
+    a router would otherwise answer every request with whichever it found first."""
+    from sff.routes import clashes
+
+    found = clashes([(fn.method, fn.route, f"{fn.name} ({defined_in(fn)})") for fn in functions])
+    if found:
+        route, first, second = found[0]
+        raise ValueError(f"two functions answer {route}: {first} and {second}")
+
+
+def defined_in(fn: Function) -> str:
+    """The file of the module holding `fn` at module level (only looked up on an error)."""
+    import sys
+
+    for module in list(sys.modules.values()):
+        if any(value is fn for value in vars(module).values()):
+            return str(getattr(module, "__file__", None) or module.__name__)
+    return "defined outside a module"
+
+
 def decoded(raw: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-
-
-async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large(int(declared), limit)
-    chunks, size, more = [], 0, True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large(size, limit)
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
 
 
 async def send_response(send: Send, response: HttpResponse) -> None:

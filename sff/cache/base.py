@@ -60,9 +60,10 @@ class CacheDecodeError(ValueError):
 
 # A NUL first byte keeps an entry from ever being mistaken for text such as JSON.
 _MAGIC = b"\x00sffE"
-_VERSION = 1
+_VERSION = 2  # 2 adds the backend's caching headers after the body; 1 is still read
 # version, crc32 of the rest, status, stored_at, content-type length, body length
 _HEADER = struct.Struct(">BIHdHI")
+_HTTP_LEN = struct.Struct(">I")
 _CHECKED_FROM = 5  # the checksum covers everything after version and checksum
 
 
@@ -74,6 +75,7 @@ class CacheEntry:
     body: bytes
     stored_at: float  # epoch seconds: instances on other hosts compare it
     content_type: str = "application/json"
+    http: str = ""  # what the backend's caching headers said (`sff.freshness.Stored`)
 
     def age_s(self, now: float | None = None) -> float:
         """Seconds since the entry was stored (never negative under clock skew)."""
@@ -81,8 +83,9 @@ class CacheEntry:
 
     def encode(self) -> bytes:
         ctype = self.content_type.encode("utf-8")
+        http = self.http.encode("utf-8")
         checked = struct.pack(">HdHI", self.status, self.stored_at, len(ctype), len(self.body))
-        checked += ctype + self.body
+        checked += ctype + self.body + _HTTP_LEN.pack(len(http)) + http
         return _MAGIC + struct.pack(">BI", _VERSION, zlib.crc32(checked)) + checked
 
     @classmethod
@@ -94,16 +97,28 @@ class CacheEntry:
         version, crc, status, stored_at, ctype_len, body_len = _HEADER.unpack_from(
             data, len(_MAGIC)
         )
-        if version != _VERSION:
+        if version not in (1, _VERSION):
             raise CacheDecodeError(f"cache entry version {version} is not {_VERSION}")
         checked = data[len(_MAGIC) + _CHECKED_FROM :]
-        if len(data) != start + ctype_len + body_len or zlib.crc32(checked) != crc:
+        end = start + ctype_len + body_len
+        if zlib.crc32(checked) != crc or len(data) < end:
+            raise CacheDecodeError("cache entry is truncated or corrupt")
+        http = b""
+        if version == _VERSION:
+            if len(data) < end + _HTTP_LEN.size:
+                raise CacheDecodeError("cache entry is truncated or corrupt")
+            (http_len,) = _HTTP_LEN.unpack_from(data, end)
+            http = data[end + _HTTP_LEN.size :]
+            if len(http) != http_len:
+                raise CacheDecodeError("cache entry is truncated or corrupt")
+        elif len(data) != end:
             raise CacheDecodeError("cache entry is truncated or corrupt")
         try:
             ctype = data[start : start + ctype_len].decode("utf-8")
+            text = http.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CacheDecodeError("cache entry content type is not UTF-8") from exc
-        return cls(status, data[start + ctype_len :], stored_at, ctype)
+            raise CacheDecodeError("cache entry text is not UTF-8") from exc
+        return cls(status, data[start + ctype_len : end], stored_at, ctype, text)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -8,16 +8,16 @@ store alone for a cool-down so that a dead cache is not paid for on every call.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sff import secrets
 from sff.cache.base import CacheDecodeError, CacheEntry, CacheStore, check_ttl
 
 __all__ = ["SafeStore"]
 
-log = logging.getLogger("sff.cache")
+log = secrets.logger("sff.cache")  # a store error may quote a URL with its password
 T = TypeVar("T")
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -67,7 +68,10 @@ class SqliteStore:
             os.makedirs(directory, exist_ok=True)
         # Owner-only: cached bodies may be personal, and the default file sits in a
         # shared temp dir. SQLite gives its -wal and -shm files the same mode.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        private_file(self.path)
+        for companion in (self.path + "-wal", self.path + "-shm"):
+            if os.path.lexists(companion):
+                private_file(companion, create=False)
         # isolation_level=None: statements autocommit; incr opens its own transaction.
         conn = sqlite3.connect(
             self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
@@ -119,6 +123,38 @@ class SqliteStore:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, close, conn)
         self._executor.shutdown(wait=False)
+
+
+class NotPrivate(PermissionError):
+    """A cache file another local user could write (or one that is not ours): refused, as
+    one planted there could serve forged answers or read cached personal ones."""
+
+
+def private_file(path: str, *, create: bool = True) -> None:
+    """Create ``path`` owner-only, or check that an existing one is private to us."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotPrivate(f"cache file {path} is a symbolic link; refusing it") from None
+        raise exc
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != os.geteuid():
+            raise NotPrivate(
+                f"cache file {path} is owned by uid {info.st_uid}, not this process's "
+                f"uid {os.geteuid()}; refusing it"
+            )
+        if info.st_mode & 0o022:
+            raise NotPrivate(
+                f"cache file {path} is writable by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); refusing it"
+            )
+        if info.st_mode & 0o077:  # ours, but readable by others: make it private
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _incr(conn: sqlite3.Connection, key: str, ttl_s: float) -> int:

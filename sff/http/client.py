@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sff import secrets
 from sff.http._httpx import httpx
 from sff.http.lean import LeanSender
 from sff.http.transport import StreamTransport
@@ -57,6 +58,7 @@ class Client(httpx.AsyncClient):
 
 
 def new_client(max_connections: int = 100) -> httpx.AsyncClient:
+    secrets.guard_loggers()  # httpx logs request URLs, httpcore response headers
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )

@@ -11,11 +11,15 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
-from sff.fallback import SourceCache, age_ok, cache_step
+from sff.fallback import SourceCache, cache_step
+from sff.freshness import lifetime
 from sff.http import client as http_client
+from sff.http import coalesce
 from sff.http._httpx import httpx
+from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
@@ -24,7 +28,7 @@ from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
-from sff.spec import Backend, Fallback, HttpSource
+from sff.spec import Backend, HttpSource
 
 
 class HttpFetcher:
@@ -39,6 +43,7 @@ class HttpFetcher:
         cache: SourceCache | None = None,
     ) -> None:
         self.cache = cache
+        self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
         self._render = Renderer(incoming_headers, request_id)
@@ -89,25 +94,31 @@ class HttpFetcher:
         source = node.source
         assert isinstance(source, HttpSource)
         parts = self._render.parts(node, source, context)
+        copy, built = self._copy(node, parts)
+        if copy is not None and built is not None and copy.step.consults_first:
+            entry, conditions = await copy.consult(deadline.remaining())
+            if entry is not None:
+                src.cache, src.fresh_s = "fresh", fresh_for(entry)
+                tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
+                return parse_json(node.name, built, 200, entry.body)
+            if conditions:  # a stale copy with validators: ask whether it still is good
+                parts[4].update(conditions)
+                built = None
         request: Request | None = self._lean(node.name, source.backend, parts)
         if request is None:
-            request = self._request(node.name, parts)
-        step = cache_step(node)
-        stored = None
-        if step is not None:  # the key is always made from the httpx request: one format
-            built = request if isinstance(request, httpx.Request) else None
-            stored = self._cache_key(node, built or self._request(node.name, parts))
-        if stored is not None and step is not None and step.fresh is not None:
-            hit, value = await self._fresh(node.name, request, stored, step.fresh, deadline)
-            if hit:
-                src.cache = "fresh"
-                return value
-        remember = (stored, step) if stored is not None and step is not None else None
-        key = None
+            request = built or self._request(node.name, parts)
+        remember = copy
+        key = shared = None
         if source.method in ("GET", "HEAD"):
             key = (source.method, *dedup_key(request))
             if key in self._inflight:
                 return await self._shared(key, src)
+            shared = self._instance_key(node, request)
+            flight = None if shared is None else coalesce.inflight(self.client).get(shared)
+            if flight is not None:  # another invocation on this instance is sending it
+                answered, value = await self._joined(flight, src)
+                if answered:
+                    return value
         work = asyncio.ensure_future(
             self._send(node.name, source, request, src, deadline, timeout, remember)
         )
@@ -116,7 +127,31 @@ class HttpFetcher:
         # Retrieved here so a failure no waiter is left to see is not logged as lost.
         work.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._inflight[key] = (work, src)
+        if shared is not None:
+            coalesce.register(self.client, shared, work, src)
         return await asyncio.shield(work)
+
+    def _instance_key(self, node: Node, request: Request) -> coalesce.Key | None:
+        """The key a GET is shared under across invocations: only on a lent (resident)
+        client, and only when whose data it is can be told (see `sff.http.coalesce`)."""
+        if self._own_client:
+            return None
+        who = None
+        if node.identity is not None or node.source.options.personal:
+            if self.cache is None:
+                return None
+            ok, who = self.cache.identity(node)
+            if not ok or who is None:
+                return None
+        return coalesce.key_of(request, who)
+
+    async def _joined(self, flight: coalesce.Flight, src: SourceMeta) -> tuple[bool, Any]:
+        work, origin = flight
+        answered, value = await coalesce.join(work)
+        if answered:
+            src.status, src.cache_control = origin.status, origin.cache_control
+            src.fresh_s = origin.fresh_s
+        return answered, value
 
     async def _shared(self, key: tuple[Any, ...], src: SourceMeta) -> Any:
         """Wait for an identical GET another source is sending: no request of our own
@@ -125,12 +160,12 @@ class HttpFetcher:
         try:
             return await asyncio.shield(work)
         except SourceError as exc:  # the failure is ours too: name this source in it
-            excerpt = exc.detail.get("excerpt")
             raise SourceError(
-                src.name, exc.cause, status=exc.upstream_status, excerpt=excerpt
+                src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
         finally:
-            src.status = origin.status
+            src.status, src.cache_control = origin.status, origin.cache_control
+            src.fresh_s = origin.fresh_s
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""
@@ -141,14 +176,17 @@ class HttpFetcher:
     def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
         return None if self.cache is None else self.cache.http_key(node, request)
 
-    async def _fresh(
-        self, name: str, request: Request, key: str, fresh: float, deadline: Deadline
-    ) -> tuple[bool, Any]:
-        assert self.cache is not None
-        entry = await self.cache.read(key, deadline.remaining())
-        if entry is None or not age_ok(entry, fresh):
-            return False, None
-        return True, parse_json(name, request, entry.status, entry.body)
+    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, httpx.Request | None]:
+        """Where this request's answer is kept, for a source with a cache step, and the
+        httpx request its key was made from (keys always are: one format)."""
+        step = cache_step(node)
+        if step is None or self.cache is None:
+            return None, None
+        built = self._request(node.name, parts)
+        key = self._cache_key(node, built)
+        if key is None:
+            return None, built
+        return Copy(self.cache, key, step, self.cache.shared(node, built)), built
 
     async def _send(
         self,
@@ -158,35 +196,58 @@ class HttpFetcher:
         src: SourceMeta,
         deadline: Deadline,
         timeout: float | None,
-        remember: tuple[str, Fallback] | None = None,
+        remember: Copy | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
         statuses = policy.statuses
         per_attempt = timeout or backend.timeout_s
 
-        def count(_: int) -> None:
+        made = [0]  # attempts of this request (src.attempts also counts other items')
+
+        def count(number: int) -> None:
             src.attempts += 1
+            made[0] = number
 
         async def attempt(time_left: float) -> Any:
             seconds = min(per_attempt, time_left)
-            if isinstance(request, LeanRequest):
-                sender = self._lean_sender
-                assert isinstance(sender, LeanSender)
-                status, body = await send_lean(sender, name, backend, request, seconds, statuses)
-            else:
-                status, body = await send_once(
-                    self.client, name, backend, request, seconds, statuses
-                )
+            with tracing.attempt(name, source.path, request, made[0] - 1) as traced:
+                if isinstance(request, LeanRequest):
+                    sender = self._lean_sender
+                    assert isinstance(sender, LeanSender)
+                    status, body, caching = await send_lean(
+                        sender, name, backend, request, seconds, statuses
+                    )
+                else:
+                    status, body, caching = await send_once(
+                        self.client, name, backend, request, seconds, statuses
+                    )
+                if traced is not None:
+                    traced(status)
             src.status = status
+            self.received_bytes += len(body)
+            src.cache_control = caching.get("cache-control")
+            src.fresh_s = lifetime(caching, shared=False)
+            if status == 304 and remember is not None and remember.entry is not None:
+                src.cache = "revalidated"
+                tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
+                return parse_json(name, request, 200, remember.refreshed(caching).body)
             value = parse_json(name, request, status, body)
-            if remember is not None and self.cache is not None:
-                self.cache.remember(remember[0], status, body, remember[1])
+            if remember is not None:
+                remember.remember(status, body, caching)
             return value
 
         breaker = self._breaker(backend)
         if breaker is not None:
-            await breaker.check(name)
+            try:
+                await breaker.check(name)
+            except SourceError as exc:
+                tracing.event(
+                    "sff.breaker",
+                    **{"sff.source": name, "sff.outcome": "open"},
+                    **{"sff.reason": exc.cause},
+                )
+                raise
         try:
             value = await with_retries(
                 policy if source.idempotent else None, deadline, attempt, count
@@ -206,8 +267,10 @@ class HttpFetcher:
 
     def _lean(self, name: str, backend: Backend, parts: Parts) -> LeanRequest | None:
         """The request as a lean one, when nothing needs httpx's own machinery for it."""
-        if backend.follow_redirects or httpcore_patched():
-            return None  # redirects: httpx follows them; patched: mocks and tracers see all
+        if backend.follow_redirects or httpcore_patched() or tracing.active() is not None:
+            # redirects: httpx follows them; patched: mocks and tracers see all; traced: each
+            # attempt carries its own span's traceparent, set on the httpx request
+            return None
         sender = self._lean_sender
         if sender is False:
             sender = self._lean_sender = http_client.lean_sender(self.client)

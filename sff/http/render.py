@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from sff import secrets
 from sff.errors import InputError, SourceError
 from sff.expr import Expr
 from sff.http import fields
@@ -71,6 +72,7 @@ class Renderer:
             ) from None
         except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
+        secrets.note_request(source.backend, base, query, headers)
         return source.method, base, path, query, headers, content
 
     def base_url(self, name: str, backend: Backend) -> str:

@@ -43,8 +43,9 @@ def judge(
     retry_after: str | None,
     retry_statuses: frozenset[int],
 ) -> tuple[int, bytes]:
-    """A 2xx answer's status and body; any other status is the source's failure."""
-    if 200 <= status < 300:
+    """A 2xx answer's status and body (or a 304, for a revalidation to judge); any other
+    status is the source's failure."""
+    if 200 <= status < 300 or status == 304:
         return status, body
     where = describe(request)
     excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")

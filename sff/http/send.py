@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from sff.errors import SourceError
+from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.http._httpx import httpx
 from sff.http.decode import read
 from sff.http.lean import LeanRequest, LeanSender, header
@@ -24,7 +25,7 @@ async def send_once(
     request: httpx.Request,
     seconds: float,
     retry_statuses: frozenset[int],
-) -> tuple[int, bytes]:
+) -> tuple[int, bytes, dict[str, str]]:
     where = f"{request.method} {request.url.path}"  # never the query: it may hold keys
     if seconds <= 0:
         raise SourceError(name, f"{where}: no time left before the deadline")
@@ -45,7 +46,9 @@ async def send_once(
     except httpx.HTTPError as exc:  # e.g. a body that does not decode: not worth a retry
         raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = response.headers.get("retry-after")
-    return judge(name, request, response.status_code, body, retry_after, retry_statuses)
+    status, body = judge(name, request, response.status_code, body, retry_after, retry_statuses)
+    caching = {h: response.headers[h] for h in CACHING_HEADERS if h in response.headers}
+    return status, body, caching
 
 
 async def _send(
@@ -75,7 +78,7 @@ async def send_lean(
     request: LeanRequest,
     seconds: float,
     retry_statuses: frozenset[int],
-) -> tuple[int, bytes]:
+) -> tuple[int, bytes, dict[str, str]]:
     """`_send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
@@ -89,7 +92,9 @@ async def send_lean(
         where = describe(request)
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = header(headers, b"retry-after")
-    return judge(name, request, status, body, retry_after, retry_statuses)
+    status, body = judge(name, request, status, body, retry_after, retry_statuses)
+    found = ((h, header(headers, h.encode())) for h in CACHING_HEADERS)
+    return status, body, {h: v for h, v in found if v is not None}
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:

@@ -40,6 +40,7 @@ def describe(root: str) -> dict[str, Any]:
                 "method": fn.method,
                 "description": fn.description,
                 "timeout": fn.timeout,
+                "max_input_bytes": fn.max_input_bytes,
                 "file": project.relative(found.file),
             }
         )

@@ -14,6 +14,9 @@ from sff.serve.protocol import Call, decode, encode
 
 LINE_LIMIT = 64 * 1024 * 1024  # one reply line carries a whole response body
 _numbers = itertools.count(1)
+# One cell per instance starting right now (of any function: they share the CPUs), holding
+# the most starts that were in progress at once during it.
+_starting: list[list[int]] = []
 
 
 class InitFailed(Exception):
@@ -47,12 +50,26 @@ class Instance:
         self.started = started
         self.init_ms = 0.0  # spawn to ready, as the caller waits for it: the cold start
         self.import_ms = 0.0
+        self.starting_together = 1  # the most instances starting at once during this start
         self.invocations = 0
         self.last_used = time.monotonic()
 
     @classmethod
     async def start(cls, spec: Spec, *, once: bool) -> Instance:
         """Spawn the worker and wait until its function is imported."""
+        cell = [0]
+        _starting.append(cell)
+        for other in _starting:
+            other[0] = max(other[0], len(_starting))
+        try:
+            instance = await cls._start(spec, once=once)
+        finally:
+            _starting.remove(cell)
+        instance.starting_together = cell[0]
+        return instance
+
+    @classmethod
+    async def _start(cls, spec: Spec, *, once: bool) -> Instance:
         started = time.perf_counter()
         args = [spec.root, spec.module, spec.attribute, *(["--once"] if once else [])]
         process = await asyncio.create_subprocess_exec(

@@ -1,145 +1,236 @@
-"""The ``/_sff`` page: recent invocations drawn as waterfalls of their sources.
+"""The ``/_sff`` page: the per-function summary, then recent invocations as waterfalls.
 
-One HTML document with inline CSS and JS, no build step. It reads ``/_sff/invocations``
-and draws, per invocation, the cold start (init bar) and then each source from its start
-to its end offset: what ran in parallel, what waited for what (``after``), retries
-(attempts), cache fallbacks and degraded sources.
+Rendered on the server, so the first paint already shows the data (a plain headless
+screenshot shows invocations, not "loading…"); a small script re-fetches the page every
+few seconds and swaps the content in. Each source has one *state*, with its own colour in
+the legend: attempts (retries) and items (``each``) are different things and are never
+drawn as each other, a source that never finished is never drawn as ok, and an error's
+whole text is shown, wrapped.
 """
 
-HTML = r"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>sff serve — invocations</title>
-<style>
-  body { font: 13px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-  h1 { font-size: 18px; margin: 0 0 .3em; }
-  #status { color: #666; margin-bottom: 1em; }
-  .inv { border: 1px solid #ddd; border-radius: 6px; padding: .5em .8em; margin: .6em 0; }
-  .inv.error { border-color: #e08080; }
-  .head { display: flex; gap: 1em; align-items: baseline; flex-wrap: wrap; }
-  .fn { font-weight: 600; }
-  .muted { color: #777; font-family: ui-monospace, monospace; font-size: 12px; }
-  .badge { border-radius: 3px; padding: 0 .4em; font-size: 11px; font-weight: 600; }
-  .cold-marker { background: #1f5fbf; color: white; }
-  .warm-marker { background: #d8ecd8; color: #245; }
-  .status-bad { background: #c33; color: white; }
-  .lane { display: grid; grid-template-columns: 20em 1fr; gap: .6em; margin: 2px 0; }
-  .label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-  .track { position: relative; height: 16px; background: #f6f6f6; border-radius: 2px; }
-  .bar { position: absolute; top: 2px; height: 12px; min-width: 2px; border-radius: 2px;
-         background: #4a8f4a; }
-  .bar.init { background: repeating-linear-gradient(45deg,#1f5fbf,#1f5fbf 4px,#5b8ee0 4px,
-         #5b8ee0 8px); }
-  .bar.degraded { background: #e0a020; }
-  .bar.failed, .bar.cancelled { background: #c33; }
-  .bar.retried { outline: 2px dashed #a040a0; }
-  .note { font-size: 11px; color: #555; margin-left: .4em; }
-  .skipped .label { color: #999; text-decoration: line-through; }
-</style>
-</head>
-<body>
-<h1>sff serve — recent invocations</h1>
-<div id="status">loading…</div>
-<div id="invocations"></div>
-<script>
-"use strict";
-const el = (tag, cls, text) => {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-};
-const ms = (v) => (v < 10 ? v.toFixed(1) : Math.round(v)) + " ms";
+from __future__ import annotations
 
-function head(inv) {
-  const row = el("div", "head");
-  row.append(el("span", "fn", inv.function));
-  const start = inv.cold ? el("span", "badge cold-marker", "cold start")
-                         : el("span", "badge warm-marker", "warm");
-  row.append(start, el("span", inv.status >= 400 ? "badge status-bad" : "muted",
-                       String(inv.status)));
-  row.append(el("span", "muted", `${inv.method} ${inv.path}`));
-  row.append(el("span", "muted", `instance ${inv.instance}`));
-  row.append(el("span", "muted",
-    `latency ${ms(inv.latency_ms)} · run ${ms(inv.duration_ms)} · billed ${inv.billed_ms} ms · ` +
-    `${Math.round(inv.max_memory_mb)}/${inv.memory_mb} MB`));
-  row.append(el("span", "muted", inv.request_id));
-  if (inv.error) row.append(el("span", "badge status-bad", inv.error));
-  return row;
+from html import escape
+from typing import Any
+
+from sff.serve.report import Invocation
+from sff.serve.stats import Stats
+
+STATES = {  # state -> legend text, in legend order
+    "ok": "ok",
+    "retried": "retried, then ok",
+    "degraded": "degraded: a fallback stands in (cache with its age, value, omit, items, deadline)",
+    "failed": "failed",
+    "cancelled": "cancelled: started, never finished",
+    "not-started": "not started",
+    "skipped": "skipped by its `when`",
 }
 
-function lane(name, cls, left, width, total, notes) {
-  const row = el("div", "lane " + (cls.includes("skipped") ? "skipped" : ""));
-  row.dataset.source = name;
-  const label = el("div", "label", name);
-  for (const note of notes) label.append(el("span", "note", note));
-  const track = el("div", "track");
-  if (width !== null) {
-    const bar = el("div", "bar " + cls);
-    bar.style.left = (100 * left / total) + "%";
-    bar.style.width = Math.max(0.3, 100 * width / total) + "%";
-    bar.title = `${name}: ${ms(left)} → ${ms(left + width)}`;
-    track.append(bar);
-  }
-  row.append(label, track);
-  return row;
-}
+STYLE = """
+body { font: 13px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
+h1 { font-size: 18px; margin: 0 0 .3em; } h2 { font-size: 15px; margin: 1em 0 .3em; }
+.muted { color: #666; font-family: ui-monospace, monospace; font-size: 12px; }
+table.summary { border-collapse: collapse; font-size: 12px; }
+table.summary th, table.summary td { padding: 2px 8px; border-bottom: 1px solid #eee;
+  text-align: right; } table.summary th:first-child, table.summary td:first-child {
+  text-align: left; }
+.legend { display: flex; flex-wrap: wrap; gap: .4em 1.2em; margin: .5em 0 1em; }
+.legend span { display: inline-flex; align-items: center; gap: .35em; }
+.swatch { display: inline-block; width: 22px; height: 10px; border-radius: 2px; }
+.inv { border: 1px solid #ddd; border-radius: 6px; padding: .5em .8em; margin: .6em 0; }
+.inv.error { border-color: #e08080; }
+.head { display: flex; gap: 1em; align-items: baseline; flex-wrap: wrap; }
+.fn { font-weight: 600; }
+.badge { border-radius: 3px; padding: 0 .4em; font-size: 11px; font-weight: 600; }
+.cold-marker { background: #1f5fbf; color: white; } .warm-marker { background: #d8ecd8; }
+.status-bad { background: #c33; color: white; }
+.lane { display: grid; grid-template-columns: 24em 1fr; gap: .6em; margin: 2px 0; }
+.label { overflow-wrap: anywhere; }
+.note { font-size: 11px; color: #555; margin-left: .4em; }
+.track { position: relative; height: 16px; background: #f6f6f6; border-radius: 2px; }
+.bar { position: absolute; top: 2px; height: 12px; min-width: 2px; border-radius: 2px; }
+.errtext { grid-column: 1 / -1; margin: 0 0 4px 1em; white-space: pre-wrap;
+  overflow-wrap: anywhere; color: #8a1f1f; font: 12px ui-monospace, monospace; }
+.s-ok { background: #3c8d3c; } .s-retried { background: #7b4fbf; }
+.s-degraded { background: #e0a020; } .s-failed { background: #c33; }
+.s-cancelled { background: repeating-linear-gradient(45deg, #888, #888 3px, #ccc 3px,
+  #ccc 6px); } .s-not-started { background: #fff; outline: 1px dashed #999; }
+.s-skipped { background: #ddd; } .s-init { background: repeating-linear-gradient(45deg,
+  #1f5fbf, #1f5fbf 4px, #5b8ee0 4px, #5b8ee0 8px); }
+.lane.skipped .name { color: #999; text-decoration: line-through; }
+"""
 
-function sourceNotes(name, src, deps) {
-  const notes = [];
-  if (src.duration_ms !== undefined) notes.push(ms(src.duration_ms));
-  if (deps && deps.length) notes.push("after " + deps.join(", "));
-  if (src.attempts > 1) notes.push(`${src.attempts} attempts`);
-  if (src.items !== undefined) notes.push(`${src.items} items`);
-  if (src.cache) notes.push("cache " + src.cache);
-  if (src.outcome === "degraded") notes.push("degraded: " + (src.degraded || "fallback"));
-  if (src.outcome === "failed") notes.push("failed" + (src.error ? ": " + src.error : ""));
-  if (["skipped", "cancelled", "pending"].includes(src.outcome)) notes.push(src.outcome);
-  return notes;
-}
-
-function waterfall(inv) {
-  const box = el("section", "inv" + (inv.status >= 500 ? " error" : ""));
-  box.dataset.requestId = inv.request_id;
-  box.dataset.cold = String(inv.cold);
-  box.append(head(inv));
-  const offset = inv.cold ? inv.init_ms : 0;
-  const sources = Object.entries(inv.sources || {});
-  const ends = sources.map(([, s]) => s.end_ms || 0);
-  const total = Math.max(offset + inv.duration_ms, offset + Math.max(0, ...ends), 1);
-  if (inv.cold) {
-    box.append(lane("init", "init", 0, inv.init_ms, total, [ms(inv.init_ms), "cold start"]));
-  }
-  const deps = (inv.plan && inv.plan.sources) || {};
-  for (const [name, src] of sources) {
-    const timed = src.start_ms !== undefined && src.end_ms !== undefined;
-    let cls = "source " + (src.outcome || "ok");
-    if (src.attempts > 1) cls += " retried";
-    box.append(lane(name, cls, offset + (src.start_ms || 0),
-                    timed ? src.end_ms - src.start_ms : null, total,
-                    sourceNotes(name, src, deps[name])));
-  }
-  return box;
-}
-
-async function refresh() {
-  const status = document.getElementById("status");
+SCRIPT = """
+setInterval(async () => {
   try {
-    const response = await fetch("/_sff/invocations", {cache: "no-store"});
-    const invocations = await response.json();
-    const list = document.getElementById("invocations");
-    list.replaceChildren(...invocations.slice().reverse().map(waterfall));
-    status.textContent = `${invocations.length} recent invocations, newest first · ` +
-      `updated ${new Date().toLocaleTimeString()}`;
-    document.body.dataset.loaded = "true";
-  } catch (err) {
-    status.textContent = "could not read /_sff/invocations: " + err;
-  }
-}
-refresh();
-setInterval(refresh, 3000);
-</script>
-</body>
-</html>
+    const html = await (await fetch("/_sff", {cache: "no-store"})).text();
+    const fresh = new DOMParser().parseFromString(html, "text/html");
+    document.getElementById("content").replaceWith(fresh.getElementById("content"));
+  } catch (err) { /* the gateway is gone: keep what is drawn */ }
+}, 3000);
 """
+
+
+def render(stats: Stats, model: str) -> str:
+    invocations = list(stats.recent)[::-1]
+    content = [
+        "<div id='content'>",
+        summary_table(stats.summary(), model),
+        "<h2>Recent invocations, newest first</h2>",
+        legend(),
+        *(waterfall(inv) for inv in invocations),
+        "" if invocations else "<p class='muted'>no invocations yet</p>",
+        "</div>",
+    ]
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>sff serve — invocations</title><style>{STYLE}</style></head>"
+        "<body data-loaded='true'><h1>sff serve — local function platform</h1>"
+        + "".join(content)
+        + f"<script>{SCRIPT}</script></body></html>"
+    )
+
+
+def summary_table(summary: dict[str, Any], model: str) -> str:
+    """The numbers of ``/_sff/stats``, per function, for the running process model."""
+    head = ("function", "calls", "cold starts", "p50 ms", "p95 ms", "5xx", "503",
+            "init ms (alone / contended)", "GB-s", "cost USD")  # fmt: skip
+    rows = []
+    for name, f in summary["functions"].items():
+        cells = (name, f["invocations"], f["cold_starts"], _num(f["p50_ms"]), _num(f["p95_ms"]),
+                 f["errors"], f["throttled"], _init(f), f"{f['gb_seconds']:.6f}",
+                 f"{f['cost_usd']:.9f}")  # fmt: skip
+        rows.append(f"<tr data-function='{escape(name)}'>{_cells('td', cells)}</tr>")
+    return (
+        f"<h2>Summary (model={escape(model)})</h2><table class='summary'>"
+        f"<tr>{_cells('th', head)}</tr>{''.join(rows)}</table>"
+        f"<p class='muted'>{escape(summary['prices']['note'])}; "
+        f"{summary['host']['cpus']} CPUs</p>"
+    )
+
+
+def _init(f: dict[str, Any]) -> str:
+    if f["avg_init_ms"] is None:
+        return "-"
+    return f"{_num(f['avg_init_alone_ms'])} / {_num(f['avg_init_contended_ms'])}"
+
+
+def _cells(tag: str, values: tuple[Any, ...]) -> str:
+    return "".join(f"<{tag}>{escape(str(v))}</{tag}>" for v in values)
+
+
+def legend() -> str:
+    items = [
+        f"<span><i class='swatch s-{state}'></i>{escape(text)}</span>"
+        for state, text in {"init": "cold start (init)", **STATES}.items()
+    ]
+    return f"<div class='legend'>{''.join(items)}</div>"
+
+
+def state_of(src: dict[str, Any]) -> str:
+    """One state per source. An `each` source makes one attempt per item, so only attempts
+    beyond its items are retries."""
+    outcome = src.get("outcome", "pending")
+    if outcome == "pending":  # the invocation ended before the source did
+        return "cancelled" if src.get("start_ms") is not None else "not-started"
+    if outcome == "ok" and src.get("attempts", 0) > max(1, src.get("items") or 0):
+        return "retried"
+    return outcome if outcome in STATES else "failed"
+
+
+def notes(src: dict[str, Any], state: str, deps: list[str]) -> list[str]:
+    found = []
+    if src.get("duration_ms") is not None and state != "not-started":
+        found.append(ms(src["duration_ms"]))
+    if deps:
+        found.append("after " + ", ".join(deps))
+    items, attempts = src.get("items"), src.get("attempts", 0)
+    if items is not None:
+        failed = src.get("failed_items")
+        found.append(f"{items} items" + (f", {failed} failed" if failed else ""))
+        if attempts > items:
+            found.append(f"{attempts - items} retries")
+    elif attempts > 1:
+        found.append(f"{attempts} attempts")
+    if state == "degraded":
+        found.append("degraded: " + reason(src))
+    elif state == "skipped":
+        found.append("skipped (when)")
+    elif state in ("failed", "cancelled", "not-started"):
+        found.append(STATES[state].split(":")[0])
+    return found
+
+
+def reason(src: dict[str, Any]) -> str:
+    why = str(src.get("degraded") or "fallback")
+    if src.get("stale_s") is not None:
+        why += f" (cache age {round(src['stale_s'])} s)"
+    elif src.get("cache"):
+        why += f" (cache {src['cache']})"
+    return why
+
+
+def waterfall(inv: Invocation) -> str:
+    offset = inv.init_ms if inv.cold else 0.0
+    ends = [s.get("end_ms") or 0 for s in inv.sources.values()]
+    total = max(offset + inv.duration_ms, offset + max(ends, default=0), 1.0)
+    lanes = []
+    if inv.cold:
+        together = f"{inv.starting_together} starting at once on {inv.cpus} CPUs"
+        init = f"init {ms(inv.init_ms)}, {together}"
+        lanes.append(lane("init", "init", 0, inv.init_ms, total, [init, "cold start"], None))
+    deps = inv.plan.get("sources", {}) if isinstance(inv.plan, dict) else {}
+    for name, src in inv.sources.items():
+        state = state_of(src)
+        start, end = src.get("start_ms"), src.get("end_ms")
+        width = None if start is None or end is None else end - start
+        lanes.append(lane(name, state, offset + (start or 0), width, total,
+                          notes(src, state, deps.get(name) or []), src.get("error")))  # fmt: skip
+    cls = "inv error" if inv.status >= 500 else "inv"
+    return (
+        f"<section class='{cls}' data-request-id='{escape(inv.request_id)}' "
+        f"data-cold='{str(inv.cold).lower()}'>{head(inv)}{''.join(lanes)}</section>"
+    )
+
+
+def head(inv: Invocation) -> str:
+    start = ("<span class='badge cold-marker'>cold start</span>" if inv.cold
+             else "<span class='badge warm-marker'>warm</span>")  # fmt: skip
+    status = "badge status-bad" if inv.status >= 400 else "muted"
+    parts = [
+        f"<span class='fn'>{escape(inv.function)}</span>", start,
+        f"<span class='{status}'>{inv.status}</span>",
+        f"<span class='muted'>{escape(inv.method)} {escape(inv.path)}</span>",
+        f"<span class='muted'>instance {escape(inv.instance)}</span>",
+        f"<span class='muted'>latency {ms(inv.latency_ms)} · run {ms(inv.duration_ms)} · "
+        f"billed {inv.billed_ms} ms · {round(inv.max_memory_mb)}/{inv.memory_mb} MB</span>",
+        f"<span class='muted'>{escape(inv.request_id)}</span>",
+    ]  # fmt: skip
+    if inv.error:
+        parts.append(f"<span class='badge status-bad'>{escape(inv.error)}</span>")
+    return f"<div class='head'>{''.join(parts)}</div>"
+
+
+def lane(name: str, state: str, left: float, width: float | None, total: float,
+         found: list[str], error: str | None) -> str:  # fmt: skip
+    bar = ""
+    if width is not None and state != "not-started":
+        style = f"left:{100 * left / total:.2f}%;width:{max(0.3, 100 * width / total):.2f}%"
+        title = f"{name}: {ms(left)} → {ms(left + width)} ({STATES.get(state, state)})"
+        bar = f"<div class='bar s-{state}' style='{style}' title='{escape(title)}'></div>"
+    label = f"<span class='name'>{escape(name)}</span>" + "".join(
+        f"<span class='note'>{escape(n)}</span>" for n in found
+    )
+    text = f"<div class='errtext'>{escape(error)}</div>" if error else ""
+    return (
+        f"<div class='lane {state}' data-source='{escape(name)}' data-state='{state}'>"
+        f"<div class='label'>{label}</div><div class='track'>{bar}</div>{text}</div>"
+    )
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f} ms" if value < 10 else f"{round(value)} ms"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

@@ -4,7 +4,8 @@ A `Pool` holds one function's instances. ``destroy`` starts a fresh instance for
 request and lets it end after one invocation; ``resident`` hands a request to a warm idle
 instance when there is one, starts another (cold) when all are busy, and reclaims any left
 idle past the idle timeout. Both cap the live instances; a request that waits for one past
-the queue limit is refused (the gateway answers 503 with Retry-After).
+the queue limit, or finds the queue already full, is refused (the gateway answers 503
+with Retry-After at once instead of letting callers pile up).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ class OverCapacity(Exception):
 
 
 class Pool:
-    def __init__(self, spec: Spec, *, resident: bool, max_instances: int, wait: float) -> None:
+    def __init__(
+        self, spec: Spec, *, resident: bool, max_instances: int, wait: float, queue: int
+    ) -> None:
         self.spec = spec
+        self.queue = queue
+        self.waiting = 0
         self.resident = resident
         self.max_instances = max_instances
         self.wait = wait
@@ -50,6 +55,17 @@ class Pool:
             raise
 
     async def _await_room(self) -> None:
+        if self.idle or self.live < self.max_instances:
+            return
+        if self.waiting >= self.queue:
+            raise OverCapacity(self.spec.name)
+        self.waiting += 1
+        try:
+            await self._wait_for_room()
+        finally:
+            self.waiting -= 1
+
+    async def _wait_for_room(self) -> None:
         deadline = time.monotonic() + self.wait
         while not self.idle and self.live >= self.max_instances:
             remaining = deadline - time.monotonic()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+CPUS = os.cpu_count() or 1
 
 
 @dataclass
@@ -18,6 +21,8 @@ class Invocation:
     instance: str = "-"
     cold: bool = False
     init_ms: float = 0.0  # the cold start the caller waited for (0 when warm)
+    starting_together: int = 0  # instances starting at once during that cold start
+    cpus: int = CPUS
     duration_ms: float = 0.0  # the function's run inside the instance
     latency_ms: float = 0.0  # what the caller waited, gateway to gateway
     billed_ms: int = 0
@@ -55,6 +60,9 @@ def report_line(inv: Invocation) -> str:
     ]
     if inv.cold:
         fields.append(f"Init Duration: {inv.init_ms:.2f} ms")
+        fields.append(
+            f"Init Concurrency: {inv.starting_together} starting at once on {inv.cpus} CPUs"
+        )
     fields += [
         f"Duration: {inv.duration_ms:.2f} ms",
         f"Billed Duration: {inv.billed_ms} ms",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ class FunctionStats:
     billed_ms: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES))
     init_ms: list[float] = field(default_factory=list)
+    init_alone_ms: list[float] = field(default_factory=list)  # no other instance starting
+    init_contended_ms: list[float] = field(default_factory=list)  # others starting too
+    most_starting: int = 0
 
 
 @dataclass
@@ -51,6 +55,9 @@ class Stats:
         stats.latencies.append(inv.latency_ms)
         if inv.cold:
             stats.init_ms.append(inv.init_ms)
+            alone = inv.starting_together <= 1
+            (stats.init_alone_ms if alone else stats.init_contended_ms).append(inv.init_ms)
+            stats.most_starting = max(stats.most_starting, inv.starting_together)
 
     def summary(self) -> dict[str, Any]:
         per = {name: self._function(s) for name, s in sorted(self.functions.items())}
@@ -67,6 +74,7 @@ class Stats:
                 "per_gb_second": self.prices.per_gb_second,
                 "note": "example prices; pass your platform's with --price-* flags",
             },
+            "host": {"cpus": os.cpu_count() or 1},
         }
 
     def _function(self, s: FunctionStats) -> dict[str, Any]:
@@ -81,11 +89,18 @@ class Stats:
             "throttled": s.throttled,
             "p50_ms": percentile(ordered, 50),
             "p95_ms": percentile(ordered, 95),
-            "avg_init_ms": round(sum(s.init_ms) / len(s.init_ms), 2) if s.init_ms else None,
+            "avg_init_ms": _mean(s.init_ms),
+            "avg_init_alone_ms": _mean(s.init_alone_ms),
+            "avg_init_contended_ms": _mean(s.init_contended_ms),
+            "most_starting_at_once": s.most_starting,
             "billed_ms": s.billed_ms,
             "gb_seconds": round(s.gb_seconds, 6),
             "cost_usd": round(cost, 12),
         }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
 
 
 def percentile(ordered: list[float], pct: float) -> float | None:
@@ -100,19 +115,28 @@ def summary_text(summary: dict[str, Any], model: str) -> str:
     """The summary as a table, for the terminal at exit."""
     head = (
         f"{'function':<16} {'calls':>6} {'cold':>5} {'5xx':>4} {'503':>4} {'p50 ms':>8} "
-        f"{'p95 ms':>8} {'init ms':>8} {'GB-s':>10} {'cost USD':>12}"
+        f"{'p95 ms':>8} {'init ms':>8} {'alone':>8} {'contended':>9} {'GB-s':>10} "
+        f"{'cost USD':>12}"
     )
     lines = [f"sff serve summary (model={model})", head]
     for name, f in summary["functions"].items():
         lines.append(
             f"{name[:16]:<16} {f['invocations']:>6} {f['cold_starts']:>5} {f['errors']:>4} "
             f"{f['throttled']:>4} {_num(f['p50_ms']):>8} {_num(f['p95_ms']):>8} "
-            f"{_num(f['avg_init_ms']):>8} {f['gb_seconds']:>10.4f} {f['cost_usd']:>12.9f}"
+            f"{_num(f['avg_init_ms']):>8} {_num(f['avg_init_alone_ms']):>8} "
+            f"{_num(f['avg_init_contended_ms']):>9} {f['gb_seconds']:>10.4f} "
+            f"{f['cost_usd']:>12.9f}"
         )
     total, prices = summary["total"], summary["prices"]
     lines.append(
         f"{'total':<16} {total['invocations']:>6} {total['cold_starts']:>5} {'':>4} {'':>4} "
-        f"{'':>8} {'':>8} {'':>8} {total['gb_seconds']:>10.4f} {total['cost_usd']:>12.9f}"
+        f"{'':>8} {'':>8} {'':>8} {'':>8} {'':>9} {total['gb_seconds']:>10.4f} "
+        f"{total['cost_usd']:>12.9f}"
+    )
+    most = max((f["most_starting_at_once"] for f in summary["functions"].values()), default=0)
+    lines.append(
+        f"init: alone = no other instance starting; contended = others starting too (up to "
+        f"{most} at once on {summary['host']['cpus']} CPUs)"
     )
     lines.append(
         f"prices (examples, not quotes): {prices['per_million_invocations']} USD per million "

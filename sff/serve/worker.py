@@ -27,6 +27,7 @@ from sff.serve.protocol import Call, Hello, Reply, decode, encode
 if TYPE_CHECKING:
     import httpx
 
+    from sff.cache import SafeStore
     from sff.function import Function
 
 
@@ -67,30 +68,50 @@ def _load(channel: IO[bytes], root: str, module: str, attribute: str) -> Functio
 
 def _serve(channel: IO[bytes], fn: Function, started: float, *, once: bool) -> None:
     """One event loop for the instance's life: a resident instance opens its pooled client
-    during init and keeps it connected between invocations, as a warm FaaS instance does."""
+    during init and keeps it connected between invocations, as a warm FaaS instance does,
+    and its fallback-cache store too (opened at the first invocation that needs it), so a
+    hung cache costs its timeout once per instance, not once per invocation."""
     with asyncio.Runner() as runner:
-        client = None if once else _pooled_client()
+        warm = None if once else Warm()
         import_ms = (time.perf_counter() - started) * 1000
         channel.write(encode(Hello(ready=True, pid=os.getpid(), import_ms=import_ms)))
         try:
             while line := sys.stdin.buffer.readline():
                 call: Any = decode(line)
-                channel.write(encode(runner.run(invoke(fn, call, client))))
+                channel.write(encode(runner.run(invoke(fn, call, warm))))
                 if once:  # destroyed: gone at once, no interpreter teardown to wait for
                     sys.stderr.flush()
                     os._exit(0)
         finally:
-            if client is not None:
-                runner.run(client.aclose())
+            if warm is not None:
+                runner.run(warm.close())
 
 
-def _pooled_client() -> httpx.AsyncClient:
-    from sff.http.client import new_client
+class Warm:
+    """What a resident instance keeps between invocations: its client and cache store."""
 
-    return new_client()
+    def __init__(self) -> None:
+        from sff.http.client import new_client
+
+        self.client: httpx.AsyncClient = new_client()
+        self.store: SafeStore | None = None
+
+    def store_for(self, fn: Function) -> SafeStore | None:
+        from sff.fallback import cache_url, needs_store
+
+        if self.store is None and needs_store(fn.plan):
+            from sff.cache import open_store
+
+            self.store = open_store(cache_url())
+        return self.store
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        if self.store is not None:
+            await self.store.close()
 
 
-async def invoke(fn: Function, call: Call, client: httpx.AsyncClient | None) -> Reply:
+async def invoke(fn: Function, call: Call, warm: Warm | None) -> Reply:
     from sff.errors import SffError
     from sff.result import error_body, response_headers
 
@@ -98,7 +119,11 @@ async def invoke(fn: Function, call: Call, client: httpx.AsyncClient | None) -> 
     rid = call["request_id"]
     try:
         result = await fn.invoke(
-            call["input"], headers=call["headers"], request_id=rid, client=client
+            call["input"],
+            headers=call["headers"],
+            request_id=rid,
+            client=warm.client if warm is not None else None,
+            cache=warm.store_for(fn) if warm is not None else None,
         )
         status, headers, body, meta = 200, result.headers(), result.body(), result.meta
     except SffError as exc:
@@ -115,8 +140,22 @@ async def invoke(fn: Function, call: Call, client: httpx.AsyncClient | None) -> 
         body=body.decode("utf-8", "replace"),
         meta=meta.to_dict() if meta is not None else None,
         duration_ms=(time.perf_counter() - started) * 1000,
-        max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        max_rss_kb=own_peak_kb(),
     )
+
+
+def own_peak_kb() -> int:
+    """This process's own peak resident memory. ``ru_maxrss`` will not do: on Linux a child
+    inherits it from the parent across fork and exec (a worker of a 400 MB gateway would
+    report 400 MB), whereas ``VmHWM`` belongs to the process's own address space."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # no procfs: the best there is
 
 
 if __name__ == "__main__":

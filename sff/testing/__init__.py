@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sff.testing.properties import PropertyViolation, check_properties, property_test
     from sff.testing.record import arecord_case, record_case
     from sff.testing.replay import CaseFailure, areplay_case, replay_case
+    from sff.testing.services import MockService, MockServices
 
 # Loaded on first use: the pytest plugin imports this package in every test run.
 _HOME = {
@@ -44,6 +45,7 @@ _HOME = {
     "mock": ["MockBackend", "MockBackends", "MockRoute", "SffTestingWarning", "UnmockedRequest"],
     "properties": ["PropertyViolation", "check_properties", "property_test"],
     "record": ["arecord_case", "record_case"],
+    "services": ["MockService", "MockServices"],
     "replay": ["CaseFailure", "areplay_case", "replay_case"],
 }
 _MODULE = {name: module for module, names in _HOME.items() for name in names}
@@ -65,6 +67,8 @@ __all__ = [
     "MockBackend",
     "MockBackends",
     "MockRoute",
+    "MockService",
+    "MockServices",
     "PropertyViolation",
     "SffTestingWarning",
     "UnmockedRequest",

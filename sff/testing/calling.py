@@ -10,6 +10,7 @@ from sff.errors import SffError
 from sff.function import Function
 from sff.result import Result
 from sff.testing.mock import active
+from sff.testing.services import active_services
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +29,9 @@ async def ainvoke(
     mocks = active()
     if mocks is not None:
         mocks.use(fn)
+    services = active_services()
+    if services is not None:
+        services.use(fn)
     try:
         return await fn.invoke(input, headers=headers, timeout=timeout, client=client)
     except SffError as exc:

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,11 +73,14 @@ class Case:
     output: Any = None
     error: dict[str, Any] | None = None
     path: Path | None = None
+    redacted: list[str] = field(default_factory=list)  # what recording left out, and why
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"format": FORMAT, "function": self.function, "input": self.input}
         if self.headers:
             data["headers"] = self.headers
+        if self.redacted:
+            data["redacted"] = self.redacted
         data["exchanges"] = [e.to_dict() for e in self.exchanges]
         if self.calls:
             data["calls"] = self.calls
@@ -127,6 +129,7 @@ def _case(data: dict[str, Any], path: Path) -> Case:
         output=data.get("output"),
         error=dict(data["error"]) if data.get("error") is not None else None,
         path=path,
+        redacted=[str(r) for r in data.get("redacted", [])],
     )
 
 
@@ -135,20 +138,8 @@ def kept_headers(headers: Any) -> dict[str, str]:
     kept = {}
     for name, value in headers.items():
         low = name.lower()
-        if low in SECRET_HEADERS:
+        if low in SECRET_HEADERS:  # the rest of the secret ones: `sff.testing.scrub`
             continue
         if low in KEPT_HEADERS or low.startswith("x-"):
             kept[low] = value
     return kept
-
-
-def slug(input: Any, name: str | None = None) -> str:
-    """A file name for a case: the given name, else one made from the input's values."""
-    text = name
-    if text is None:
-        if isinstance(input, dict) and input:
-            text = "-".join(f"{k}-{v}" for k, v in sorted(input.items()))
-        else:
-            text = "default" if input in (None, {}) else str(input)
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.")[:80]
-    return cleaned or "case"

@@ -17,27 +17,58 @@ from sff.testing.discover import load_functions
 
 def configure_record(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the function to invoke against its real backends")
-    parser.add_argument("--input", default="{}", help="the input, as JSON (default: {})")
-    parser.add_argument("--case", dest="case_name", help="the case file name (default: from input)")
+    parser.add_argument("--input", default=None, help="the input, as JSON (default: {})")
+    parser.add_argument(
+        "--allow-degraded",
+        action="store_true",
+        help="keep a failed or degraded run as the expected answer (refused otherwise)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing case file")
+    parser.add_argument(
+        "--name",
+        "--case",
+        dest="case_name",
+        help="the case file name (default: the input's non-personal fields, or a short hash)",
+    )
     parser.add_argument("--header", action="append", default=[], help="NAME=VALUE, repeatable")
     parser.add_argument("--out", default="tests/cases", help="the cases directory")
     parser.add_argument("--root", default=".", help="the project directory")
 
 
 def record(args: argparse.Namespace) -> int:
+    from sff.testing.casefile import load_case
     from sff.testing.record import record_case
 
     fn = _function(args.root, args.name)
     if fn is None:
         return 2
+    from sff.testing.keep import RecordRefused, require_input
+
     try:
-        data = json.loads(args.input)
+        data = json.loads(args.input) if args.input is not None else {}
     except ValueError as exc:
         print(f"sff record: --input is not JSON: {exc}", file=sys.stderr)
         return 2
     headers = dict(h.split("=", 1) for h in args.header if "=" in h)
-    path = record_case(fn, data, out_dir=Path(args.out), name=args.case_name, headers=headers)
-    print(f"recorded {path}")
+    report: list[str] = []
+    try:
+        require_input(fn, args.input is not None)
+        path = record_case(
+            fn,
+            data,
+            out_dir=Path(args.out),
+            name=args.case_name,
+            headers=headers,
+            allow_degraded=args.allow_degraded,
+            force=args.force,
+            report=report,
+        )
+    except RecordRefused as exc:
+        print(f"sff record: not recorded: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(report))
+    for what in load_case(path).redacted:
+        print(f"  redacted: {what}")
     return 0
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from sff.function import Function
 from sff.testing.casefile import CaseFormatError, load_case
-from sff.testing.discover import load_functions
 from sff.testing.matrix import (
     DegradationFailure,
     HappyData,
@@ -25,7 +24,7 @@ from sff.testing.matrix import (
 from sff.testing.replay import CaseFailure, find_function, replay_case
 
 FUNCTIONS = pytest.StashKey[dict[str, Function]]()
-CLEAN_FAILURES = (CaseFailure, CaseFormatError, DegradationFailure)
+BROKEN = pytest.StashKey[list[tuple[str, str]]]()
 
 
 def collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -44,10 +43,41 @@ def _is_case_file(path: Path) -> bool:
 
 
 def project_functions(config: pytest.Config) -> dict[str, Function]:
-    """The project's functions, imported once per test session."""
+    """The project's functions that import, once per test session. A module that fails
+    to import is one failing matrix test (`broken_modules`), never a broken collection."""
     if FUNCTIONS not in config.stash:
-        config.stash[FUNCTIONS] = load_functions(config.rootpath)
+        from sff.project import load_project
+
+        project = load_project(config.rootpath)
+        config.stash[FUNCTIONS] = {found.name: found.function for found in project.functions}
+        config.stash[BROKEN] = [_broken(project, error) for error in project.errors]
     return config.stash[FUNCTIONS]
+
+
+def broken_modules(config: pytest.Config) -> list[tuple[str, str]]:
+    """(module, what went wrong: file, line and error) of each module that did not import."""
+    project_functions(config)
+    return config.stash[BROKEN]
+
+
+def _broken(project: Any, error: Any) -> tuple[str, str]:
+    line = error.line
+    where = project.relative(error.file) + (f":{line}" if line else "")
+    exc = error.error
+    if isinstance(exc, SyntaxError):
+        text = (exc.text or "").rstrip("\n")
+        caret = f"\n    {' ' * ((exc.offset or 1) - 1)}^" if exc.offset and text else ""
+        why = f"SyntaxError: {exc.msg}" + (f"\n    {text}{caret}" if text else "")
+    else:
+        why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    return error.module, f"{where} ({error.module}) failed to import:\n{why}"
+
+
+class ImportFailure(Exception):
+    """A functions module did not import: its functions cannot be checked."""
+
+
+CLEAN_FAILURES = (CaseFailure, CaseFormatError, DegradationFailure, ImportFailure)
 
 
 class SffItem(pytest.Item):
@@ -95,6 +125,8 @@ class MatrixFile(pytest.File):
         functions = self.options.functions
         if functions is None:
             functions = tuple(project_functions(self.config).values())
+            for module, problem in broken_modules(self.config):
+                yield BrokenItem.from_parent(self, name=f"import[{module}]", problem=problem)
         for fn in functions:
             if fn.name in self.options.exclude:
                 continue
@@ -119,6 +151,20 @@ class MatrixItem(SffItem):
             check_degradation(self.fn, self.failing, parent.happy_data(self.fn))
         except NoHappyPath as exc:
             pytest.skip(str(exc))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+class BrokenItem(SffItem):
+    """A module of the functions package that fails to import: one failing test."""
+
+    def __init__(self, *, problem: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def runtest(self) -> None:
+        raise ImportFailure(self.problem)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.name

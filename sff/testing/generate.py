@@ -8,6 +8,8 @@ anyOf/oneOf/allOf, ``$ref`` into ``$defs``, and the usual string/number/array bo
 from __future__ import annotations
 
 import functools
+import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +42,55 @@ def _type(schema: Schema) -> str | None:
 
 
 def minimal(model: Any) -> Any:
-    """The smallest JSON value the model accepts (required fields only)."""
+    """The smallest JSON value the model accepts (required fields only). Every constraint
+    pydantic checks is honoured (a pattern, a format, a validator): when the quick guess
+    does not validate, hypothesis searches for the simplest value that does."""
     schema = model_schema(model)
-    return _minimal(schema, schema.get("$defs", {}))
+    guess = _minimal(schema, schema.get("$defs", {}))
+    return guess if _valid(model, guess) else _searched(model)
+
+
+def _valid(model: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(model).validate_python(value)
+    except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        return False
+    return True
+
+
+@functools.cache
+def _simplest_string(schema: str) -> Any:
+    return _simplest(_string(json.loads(schema)))
+
+
+def _simplest(found: SearchStrategy[Any]) -> Any:
+    """The value hypothesis shrinks ``found`` to: small, and the same on every run."""
+    from hypothesis import HealthCheck, Phase, find, settings
+
+    quiet = settings(
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    return find(found, lambda _: True, settings=quiet)
+
+
+def _searched(model: Any) -> Any:
+    """The simplest value of the model's strategy that pydantic accepts."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    quiet = settings(
+        database=None,
+        max_examples=500,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        return find(strategy(model), lambda value: _valid(model, value), settings=quiet)
+    except (NoSuchExample, Unsatisfiable):
+        schema = model_schema(model)
+        return _minimal(schema, schema.get("$defs", {}))  # the matrix reports what fails
 
 
 def _minimal(schema: Schema, defs: Schema) -> Any:
@@ -75,12 +123,17 @@ def _minimal_typed(schema: Schema, defs: Schema) -> Any:
         count = int(schema.get("minItems", 0))
         return [_minimal(schema.get("items", {}), defs) for _ in range(count)]
     if kind == "string":
+        if "pattern" in schema or schema.get("format") in _FORMATS:
+            return _simplest_string(json.dumps(schema, sort_keys=True))
         return "x" * int(schema.get("minLength", 0))
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
         value = max(0, low) if "maximum" not in schema else min(max(0, low), schema["maximum"])
         if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
             value = schema["exclusiveMinimum"] + 1
+        step = schema.get("multipleOf")
+        if step:
+            value = math.ceil(value / step) * step
         return int(value) if kind == "integer" else float(value)
     return {"boolean": False, "null": None}.get(kind or "")
 
@@ -173,15 +226,53 @@ def _array(schema: Schema, defs: Schema) -> SearchStrategy[Any]:
 def _string(schema: Schema) -> SearchStrategy[Any]:
     from hypothesis import strategies as st
 
-    fmt = schema.get("format")
-    if fmt == "date-time":
-        return st.datetimes().map(_iso_utc)
-    if fmt == "date":
-        return st.dates().map(_iso)
-    if "pattern" in schema:
-        return st.from_regex(schema["pattern"], fullmatch=True)
+    fmt = str(schema.get("format", ""))
     low = int(schema.get("minLength", 0))
-    return st.text(min_size=low, max_size=max(low, int(schema.get("maxLength", 20))))
+    high = int(schema.get("maxLength", max(low, 20)))
+    if fmt in _FORMATS:
+        made: SearchStrategy[Any] = _FORMATS[fmt]()
+        return made
+    if "pattern" in schema:  # pydantic searches a pattern (re.search), lengths apply too
+        found = st.from_regex(schema["pattern"], fullmatch=True)
+        if "minLength" in schema or "maxLength" in schema:
+            found = found.filter(
+                lambda text: low <= len(text) <= int(schema.get("maxLength", 1 << 30))
+            )
+        return found
+    return st.text(min_size=low, max_size=max(low, high))
+
+
+def _formats() -> dict[str, Any]:
+    from hypothesis import provisional
+    from hypothesis import strategies as st
+
+    return {
+        "date-time": lambda: st.datetimes().map(_iso_utc),
+        "date": lambda: st.dates().map(_iso),
+        "time": lambda: st.times().map(_iso),
+        "uuid": lambda: st.uuids().map(str),
+        "email": lambda: st.emails(),
+        "uri": lambda: provisional.urls(),
+    }
+
+
+class _LazyFormats(dict[str, Any]):
+    """String formats hypothesis knows, built on first use (hypothesis loads lazily)."""
+
+    def _load(self) -> None:
+        if not self:
+            self.update(_formats())
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._load()
+        return super().__getitem__(key)
+
+
+_FORMATS = _LazyFormats()
 
 
 def _iso_utc(value: Any) -> str:

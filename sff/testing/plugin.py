@@ -12,6 +12,7 @@ import pytest
 
 if TYPE_CHECKING:  # respx and friends load only when a test asks for them
     from sff.testing.mock import MockBackends
+    from sff.testing.services import MockServices
 
 CALL_FAILED = pytest.StashKey[bool]()
 UPDATE_OPTION = "--sff-update-cases"
@@ -74,6 +75,19 @@ def _report(mocks: MockBackends, item: pytest.Item) -> None:
     if mocks.unmocked and not item.stash.get(CALL_FAILED, False):
         lines = "\n  ".join(mocks.unmocked)
         pytest.fail(f"requests no mocked backend answered:\n  {lines}", pytrace=False)
+
+
+@pytest.fixture
+def services(request: pytest.FixtureRequest) -> Iterator[MockServices]:
+    """Mocked `call()` services by name: ``services.mailer.returns({...})``,
+    ``services.mailer.raises(TimeoutError())``; ``services.mailer.calls`` holds the
+    keyword arguments of every call."""
+    from sff.testing.discover import functions_in
+    from sff.testing.services import MockServices
+
+    module = getattr(request, "module", None)
+    with MockServices(functions_in(vars(module)) if module else []) as mocks:
+        yield mocks
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ happy-path data, as in the degradation matrix.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ from sff.testing.generate import from_schema, model_schema, strategy
 from sff.testing.harness import answering, relative
 from sff.testing.matrix import DEFAULT_CASES, HappyData, _Answers, happy_data
 
-FORBIDDEN = frozenset({"expression_failed"})
-"""Error codes that are bugs, not answers: an expression failed on data the contract allows."""
+FORBIDDEN = frozenset({"expression_failed", "contract_mismatch"})
+"""Error codes that are bugs, not answers: an expression failed on backend data, or the
+shaped answer does not fit the contract (a 502 for the whole page). A test that accepts
+a mismatch on some data opts in with ``accept_mismatch=True``."""
 
 
 class PropertyViolation(AssertionError):
@@ -37,27 +40,61 @@ class _Drawn(_Answers):
         super().__init__(fn, (), data)
         self.draw = draw
 
+        self.seen: dict[str, Any] = {}  # what each source was answered, for the message
+
     def http(self, fn: Function, source: str, request: httpx.Request) -> httpx.Response:
         model = fn.plan.nodes[source].source.options.response
-        if model is None:
-            return super().http(fn, source, request)
         label = f"{fn.name}.{source}: {request.method} {relative(request)}"
-        return httpx.Response(200, json=self.draw(strategy(model), label=label), request=request)
+        if model is None:
+            answer = super().http(fn, source, request)
+            self.seen[label] = _body(answer)
+            return answer
+        drawn = self.draw(strategy(model), label=label)
+        self.seen[label] = drawn
+        return httpx.Response(200, json=drawn, request=request)
 
     def generated(self, fn: Function, source: str) -> Any:
         model = fn.plan.nodes[source].source.options.response
-        if model is None:
-            return super().generated(fn, source)
-        return self.draw(strategy(model), label=f"{fn.name}.{source}")
+        value = (
+            super().generated(fn, source)
+            if model is None
+            else self.draw(strategy(model), label=f"{fn.name}.{source}")
+        )
+        self.seen[f"{fn.name}.{source}"] = value
+        return value
 
 
-def judge(fn: Function, answer: Result | SffError, forbidden: Iterable[str] = FORBIDDEN) -> None:
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:200]
+
+
+def _described(fn: Function) -> bool:
+    """Whether any source declares a raw-data contract (``response=``)."""
+    return any(node.source.options.response is not None for node in fn.plan.nodes.values())
+
+
+def judge(
+    fn: Function,
+    answer: Result | SffError,
+    forbidden: Iterable[str] = FORBIDDEN,
+    seen: dict[str, Any] | None = None,
+) -> None:
     __tracebackhide__ = True
     if isinstance(answer, SffError) and answer.code in set(forbidden):
+        data = "backend data its raw-data contracts allow" if _described(fn) else "backend data"
+        shown = "".join(f"\n  {label}: {_short(value)}" for label, value in (seen or {}).items())
         raise PropertyViolation(
-            f"function {fn.name!r} answered {answer.status} {answer.code} on backend data "
-            f"its raw-data contracts allow: {answer.message}"
+            f"function {fn.name!r} answered {answer.status} {answer.code} on {data}: "
+            f"{answer.message}" + (f"\nthe backends answered:{shown}" if shown else "")
         )
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 async def _one(fn: Function, input: Any, answers: _Drawn) -> Result | SffError:
@@ -76,12 +113,14 @@ def check_properties(
     *,
     input: Any = None,
     forbidden: Iterable[str] = FORBIDDEN,
+    accept_mismatch: bool = False,
     cases: Path | None = DEFAULT_CASES,
     seed: int | None = None,
 ) -> None:
     """Run ``fn`` on ``examples`` generated backend responses (and inputs, from its input
     model, unless ``input`` is given); raise `PropertyViolation` with the smallest
-    falsifying example hypothesis finds."""
+    falsifying example hypothesis finds. A contract mismatch is a violation unless
+    ``accept_mismatch`` says that a 502 on such data is the intended answer."""
     __tracebackhide__ = True
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as fix_seed
@@ -92,7 +131,7 @@ def check_properties(
     if input is None and fn.input is not None:
         schema = model_schema(fn.input)
         inputs = from_schema(schema, schema.get("$defs", {}))
-    codes = frozenset(forbidden)
+    codes = frozenset(forbidden) - ({"contract_mismatch"} if accept_mismatch else set())
 
     @settings(
         max_examples=examples,
@@ -105,8 +144,9 @@ def check_properties(
     def run(draws: Any) -> None:
         __tracebackhide__ = True
         value = draws.draw(inputs, label="input")
-        answer = asyncio.run(_one(fn, value, _Drawn(fn, data, draws.draw)))
-        judge(fn, answer, codes)
+        answers = _Drawn(fn, data, draws.draw)
+        answer = asyncio.run(_one(fn, value, answers))
+        judge(fn, answer, codes, answers.seen)
 
     (fix_seed(seed)(run) if seed is not None else run)()
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import httpx
 
+from sff import secrets
 from sff.errors import SffError
 from sff.function import Function
 from sff.spec import Backend
-from sff.testing.casefile import Case, Exchange, kept_headers, slug
+from sff.testing.casefile import Case, Exchange, kept_headers
 from sff.testing.discover import backends_of, functions_used
 from sff.testing.patch import (
     Target,
@@ -25,6 +26,7 @@ from sff.testing.patch import (
     with_header,
     with_target,
 )
+from sff.testing.scrub import case_name, scrub_case
 
 DEFAULT_DIR = Path("tests/cases")
 MARK = "x-sff-recording-backend"  # set on each source's requests, removed before sending
@@ -102,9 +104,18 @@ async def arecord_case(
     out_dir: Path | str = DEFAULT_DIR,
     name: str | None = None,
     headers: Mapping[str, str] | None = None,
+    allow_degraded: bool = False,
+    force: bool = False,
+    report: list[str] | None = None,
 ) -> Path:
-    """Invoke ``fn`` once for real; write ``out_dir/<function>/<slug>.json``. Backend base
-    URLs come from the environment, as in production."""
+    """Invoke ``fn`` once for real; write ``out_dir/<function>/<name>.json``
+    (``name``, else `sff.testing.scrub.case_name`), redacted by `scrub_case`. Backend base
+    URLs come from the environment, as in production. A failed or degraded run, or an
+    existing case, raises `RecordRefused` unless ``allow_degraded`` / ``force``; with
+    ``report``, a summary of what was recorded is appended to it."""
+    from sff.testing.keep import judge_overwrite, judge_run, summary
+
+    meta = None
     transport = RecordingTransport(backends_of([fn]))
     calls: dict[str, list[Any]] = {}
     case = Case(fn.name, input, dict(headers or {}))
@@ -117,14 +128,23 @@ async def arecord_case(
             for s in http_sources(each):
                 replace[s] = with_header(MARK, _backend(each, s))
             stack.enter_context(patched_sources(each, replace))
+        seen = stack.enter_context(secrets.scope(headers))  # what to redact afterwards
         async with httpx.AsyncClient(transport=transport) as client:
             try:
                 result = await fn.invoke(input, headers=headers, client=client)
-                case.output = result.json()
+                case.output, meta = result.json(), result.meta
             except SffError as exc:
                 case.error = {"status": exc.status, "code": exc.code, "message": exc.message}
+                meta = exc.meta
     case.exchanges, case.calls = transport.exchanges, calls
-    return case.save(Path(out_dir) / fn.name / f"{slug(input, name)}.json")
+    scrub_case(case, transport.backends, seen.all())  # before the diff and the save
+    path = Path(out_dir) / fn.name / f"{case_name(input, name)}.json"
+    judge_run(case, meta, allow_degraded=allow_degraded)
+    judge_overwrite(case, path, force=force)
+    saved = case.save(path)
+    if report is not None:
+        report.append(summary(case, saved, meta.sources if meta is not None else None))
+    return saved
 
 
 def record_case(
@@ -134,9 +154,12 @@ def record_case(
     out_dir: Path | str = DEFAULT_DIR,
     name: str | None = None,
     headers: Mapping[str, str] | None = None,
+    **policy: Any,
 ) -> Path:
     """`arecord_case` for scripts and the ``sff record`` command."""
-    return asyncio.run(arecord_case(fn, input, out_dir=out_dir, name=name, headers=headers))
+    return asyncio.run(
+        arecord_case(fn, input, out_dir=out_dir, name=name, headers=headers, **policy)
+    )
 
 
 def _backend(fn: Function, source: str) -> str:

@@ -23,6 +23,7 @@ from sff.testing.diff import json_diff
 from sff.testing.discover import functions_used, load_functions
 from sff.testing.mock import MockBackends, MockRoute, UnmockedRequest
 from sff.testing.patch import Target, callable_sources, patched_sources, with_target
+from sff.testing.scrub import replay_lookup
 
 
 class CaseFailure(AssertionError):
@@ -54,7 +55,7 @@ def mock_exchanges(mocks: MockBackends, exchanges: list[Exchange]) -> dict[str, 
     routes = {}
     for (backend, method, path, _), group in groups.items():
         bare, _, query = path.partition("?")
-        lookups: dict[str, Any] = {"params__eq": query}
+        lookups: dict[str, Any] = replay_lookup(query)
         if group[0].body is not None:
             lookups["json"] = group[0].body
         route = mocks[backend].route(method, bare, **lookups)
