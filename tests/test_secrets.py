@@ -17,7 +17,7 @@ import pytest
 from sff import Backend, Function, Retry, call
 from sff.adapters.asgi import app
 from sff.cli import invoke as cli_invoke
-from sff.errors import SourceError
+from sff.errors import InputError, SourceError
 from sff.secrets import REDACTED, is_secret, redact, scope
 from tests.echo_server import EchoServer, echo_server
 
@@ -202,7 +202,8 @@ def test_redact_removes_noted_values_and_what_looks_like_a_secret() -> None:
 async def test_a_templated_header_cannot_smuggle_another_header(server: EchoServer) -> None:
     api = Backend("echo", default=server.url)
     fn = Function("f", sources={"x": api.get("/ok", headers={"x-v": "input.v"})})
-    with pytest.raises(SourceError, match="contains a CR, LF or NUL"):
+    # the input's mistake: a 400 naming the source and the header, before any call
+    with pytest.raises(InputError, match="header 'x-v' .* contains CR or LF"):
         await fn.invoke({"v": "a\r\nx-evil: 1"})
 
 
