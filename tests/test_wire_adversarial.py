@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import socket
 import struct
 import tracemalloc
@@ -396,3 +397,28 @@ async def test_nan_in_a_request_body_is_a_400_never_invalid_json_on_the_wire(val
         error = await failure(fn, {"v": value})
     assert error.status == 400 and error.detail["field"] == "body"
     assert server.received == b""
+
+
+# -- NaN and Infinity never leave as invalid JSON ----------------------------------------------
+
+
+async def _nan() -> float:
+    return float("nan")
+
+
+@pytest.mark.parametrize("which", ["call", "fallback"])
+async def test_an_answer_holding_nan_or_inf_is_a_clean_502(which: str) -> None:
+    from sff import call
+
+    async with Recorder(always(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")) as server:
+        spare = Fallback.value(float("inf"))
+        source = call(_nan) if which == "call" else api(server.url).get("/x", fallback=spare)
+        fn = Function("f", sources={"a": source}, shape="{v: a}")
+        error = await failure(fn)
+        assert error.status == 502 and "NaN or Infinity" in error.message
+        assert error.detail["function"] == "f"
+        # the same through an adapter: a JSON error body, never `NaN` and never a traceback
+        reply = fn.handler({"v": 1}, None)
+    assert reply["statusCode"] == 502
+    body = json.loads(reply["body"]) if isinstance(reply["body"], str) else reply["body"]
+    assert body["error"]["code"] == "contract_mismatch"
