@@ -119,11 +119,25 @@ class Result:
             if isinstance(self.data, BaseModel):
                 self._body = self.data.model_dump_json().encode()
             else:
-                self._body = json.dumps(self.data, separators=(",", ":")).encode()
+                self._body = _dumps(self.data, self.meta.function)
         return self._body
 
     def headers(self) -> dict[str, str]:
         return response_headers(self.meta, self.body())
+
+
+def _dumps(data: Any, function: str) -> bytes:
+    # allow_nan=False: a NaN or Infinity (a source's call() result, a Fallback.value, a
+    # function without a contract) would otherwise leave as `NaN`, which is not JSON.
+    try:
+        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    except ValueError:
+        from sff.errors import ContractError
+
+        raise ContractError(
+            f"function {function!r}: the answer holds NaN or Infinity, which JSON cannot carry",
+            function=function,
+        ) from None
 
 
 def response_headers(meta: Meta | None, body: bytes | None = None) -> dict[str, str]:

@@ -103,13 +103,15 @@ async def _invoke(
                 function=fn.name,
                 stage="shape",
             )
+        result = Result(data, meta)
+        result.body()  # serialized here, so an answer JSON cannot carry fails as this call
     except SffError as exc:
         exc.meta = meta
         failures.expose(fn, exc)
         raise
     finally:
         meta.duration_ms = (time.perf_counter() - started) * 1000
-    return Result(data, meta)
+    return result
 
 
 def validate_input(fn: Function, raw: Any) -> Any:

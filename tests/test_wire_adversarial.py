@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import socket
 import struct
 import tracemalloc
@@ -182,13 +183,69 @@ async def test_a_stray_crlf_after_an_answer_does_not_break_the_next_post() -> No
         (ok(b'{"n":1}', "X-Big: " + "v" * 70_000), {"n": 1}),  # a 70 KB head
         (b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b'{"n":1}'), {"n": 1}),
         (b'HTTP/1.0 200 OK\r\n\r\n{"n":1}', {"n": 1}),  # close-delimited
+        # llhttp refuses these heads; h11 reads them (RFC 9112 5.2, RFC 9110 8.6)
+        (b'HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 7\r\n\r\n{"n":1}', {"n": 1}),
+        (b'HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\nContent-Length: 7\r\n\r\n{"n":1}', {"n": 1}),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 7\r\n\r\n{"n":1}', {"n": 1}),
+        (b'HTTP/1.1 200 OK\r\nContent-Length: 7, 7\r\n\r\n{"n":1}', {"n": 1}),
+        (
+            b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b'3\r\n{"n\r\n4\r\n":1}\r\n0\r\n\r\n',
+            {"n": 1},
+        ),
+        (b'HTTP/1.0 200 OK\r\nX-A: a\r\n b\r\n\r\n{"n":1}', {"n": 1}),
+        (b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b'{"n":1}', "X-A: a\r\n b"), {"n": 1}),
     ],
-    ids=["lf-only", "70kb-head", "100-continue", "close-delimited"],
+    ids=[
+        "lf-only",
+        "70kb-head",
+        "100-continue",
+        "close-delimited",
+        "obs-fold-sp",
+        "obs-fold-htab",
+        "same-length-twice",
+        "same-length-listed",
+        "obs-fold-chunked",
+        "obs-fold-close-delimited",
+        "obs-fold-after-100",
+    ],
 )
 async def test_unusual_but_valid_answers_are_read(raw: bytes, expected: Any) -> None:
     async with Recorder(always(raw, keep=False)) as server:
         fn = Function("f", sources={"a": api(server.url).get("/x")}, shape="a")
         assert (await fn.invoke()).data == expected
+
+
+async def test_an_answer_read_by_the_h11_fallback_closes_its_connection() -> None:
+    folded = ok(b'{"n":1}', "X-A: a\r\n b")
+    server, data = await two_calls(always(folded))
+    assert data == [{"n": 1}, {"n": 1}]
+    assert len(server.conns) == 2  # never reused, though the server kept it open
+
+
+async def test_the_h11_fallback_keeps_the_caps_and_decoding() -> None:
+    body = gzip.compress(b'{"n":"' + b"x" * (2 * MiB) + b'"}')
+    raw = ok(body, "Content-Encoding: gzip", "X-A: a\r\n b")
+    async with Recorder(always(raw, keep=False)) as server:
+        roomy = Function("f", sources={"a": api(server.url).get("/x")}, shape="length(a.n)")
+        assert (await roomy.invoke()).data == 2 * MiB
+        capped = api(server.url, max_response_bytes=MiB)
+        error = await failure(Function("f", sources={"a": capped.get("/x")}))
+    assert "over the 1048576-byte cap" in error.detail["cause"]
+
+
+async def test_a_folded_head_to_a_head_request_has_no_body() -> None:
+    raw = b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 7\r\n\r\n"
+    async with Recorder(always(raw)) as server:
+        fn = Function("f", sources={"a": api(server.url).head("/x")}, shape="a")
+        assert (await fn.invoke()).data is None
+
+
+async def test_a_folded_head_past_the_head_limit_is_refused() -> None:
+    raw = ok(b"{}", "X-A: a\r\n " + "v" * 300_000)
+    async with Recorder(always(raw, keep=False)) as server:
+        error = await failure(Function("f", sources={"a": api(server.url).get("/x")}))
+    assert "invalid response: Receive buffer too long" in error.detail["cause"]  # h11's cap
 
 
 async def test_br_sent_without_being_asked_is_decoded() -> None:
@@ -215,10 +272,26 @@ async def test_br_sent_without_being_asked_is_decoded() -> None:
         (ok(b"{}", "Content-Encoding: compress"), "unsupported Content-Encoding"),
         (ok(b"not gzip", "Content-Encoding: gzip"), "DecodingError"),
         (ok(b"[NaN]"), "NaN is not JSON"),
+        (ok(b"[1e999]"), "1e999 is out of range"),
+        (ok(b'{"n":-1.5E+400}'), "-1.5E+400 is out of range"),
+        (ok(b"[" + b"9" * 400 + b".0]"), "out of range"),
         (ok(b"[" * 100_000 + b"]" * 100_000), "nested deeper"),
         (b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"n":', "complete message body"),
         (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: ws\r\n\r\n", "invalid response"),
-        (b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\n{}", "invalid"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}", "invalid response"),
+        (b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\n{}", "invalid response"),
+        (b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\n{}", "invalid"),
+        (b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\x00\r\nContent-Length: 2\r\n\r\n{}", "invalid"),
+        (b"HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 2\r\n\r\n{}", "invalid response"),
+        (
+            b'HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 100\r\n\r\n{"n":',
+            "complete message body",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Length: 7\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "invalid response",
+        ),
     ],
     ids=[
         "status-2000",
@@ -227,10 +300,19 @@ async def test_br_sent_without_being_asked_is_decoded() -> None:
         "unknown-coding",
         "bad-gzip",
         "nan",
+        "overflow",
+        "overflow-negative",
+        "overflow-digits",
         "deep-json",
         "cut-short",
         "upgrade",
-        "obs-fold",
+        "differing-lengths-listed",
+        "bare-cr-in-value",
+        "nul-in-value",
+        "nul-in-folded-value",
+        "fold-before-any-header",
+        "obs-fold-cut-short",
+        "lengths-and-chunked",
     ],
 )
 async def test_a_misbehaving_server_is_a_clean_source_failure_and_fallbacks_apply(
@@ -315,3 +397,28 @@ async def test_nan_in_a_request_body_is_a_400_never_invalid_json_on_the_wire(val
         error = await failure(fn, {"v": value})
     assert error.status == 400 and error.detail["field"] == "body"
     assert server.received == b""
+
+
+# -- NaN and Infinity never leave as invalid JSON ----------------------------------------------
+
+
+async def _nan() -> float:
+    return float("nan")
+
+
+@pytest.mark.parametrize("which", ["call", "fallback"])
+async def test_an_answer_holding_nan_or_inf_is_a_clean_502(which: str) -> None:
+    from sff import call
+
+    async with Recorder(always(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")) as server:
+        spare = Fallback.value(float("inf"))
+        source = call(_nan) if which == "call" else api(server.url).get("/x", fallback=spare)
+        fn = Function("f", sources={"a": source}, shape="{v: a}")
+        error = await failure(fn)
+        assert error.status == 502 and "NaN or Infinity" in error.message
+        assert error.detail["function"] == "f"
+        # the same through an adapter: a JSON error body, never `NaN` and never a traceback
+        reply = fn.handler({"v": 1}, None)
+    assert reply["statusCode"] == 502
+    body = json.loads(reply["body"]) if isinstance(reply["body"], str) else reply["body"]
+    assert body["error"]["code"] == "contract_mismatch"

@@ -12,6 +12,12 @@ from __future__ import annotations
 import httptools
 
 Headers = list[tuple[bytes, bytes]]
+_FRAMING = (b"content-length", b"transfer-encoding")
+
+
+def unframed(headers: Headers) -> bool:
+    """No Content-Length and no Transfer-Encoding: the body ends when the server closes."""
+    return all(n.lower() not in _FRAMING for n, _ in headers)
 
 
 class Message:
@@ -53,8 +59,7 @@ class Message:
     @property
     def close_delimited(self) -> bool:
         """A body that ends when the server closes: no Content-Length, no Transfer-Encoding."""
-        framed = (b"content-length", b"transfer-encoding")
-        return not self.chunked and all(n.lower() not in framed for n, _ in self.headers)
+        return not self.chunked and unframed(self.headers)
 
     # httptools callbacks -------------------------------------------------------------
 

@@ -108,7 +108,7 @@ async def send_head(
         raise httpx.WriteTimeout("timed out sending the request", request=request) from None
     except OSError:
         raise Stale() from None
-    message, received = Message(method == "HEAD"), 0
+    message, received, seen = Message(method == "HEAD"), 0, list[bytes]()
     while not message.head_done:
         try:
             data = await _within(timeouts.get("read"), conn.reader.read(_CHUNK))
@@ -126,7 +126,8 @@ async def send_head(
             conn.close()
             raise httpx.RemoteProtocolError("incomplete response head", request=request)
         received += len(data)
-        _feed(conn, message, data, request)
+        seen.append(data)
+        message = _feed(conn, message, data, request, (method, seen))
         if not message.head_done and received > _HEAD_LIMIT:
             conn.close()
             raise httpx.RemoteProtocolError("response head too large", request=request)
@@ -134,17 +135,38 @@ async def send_head(
     return message
 
 
-def _feed(conn: Connection, message: Message, data: bytes, request: httpx.Request | None) -> None:
+def _feed(
+    conn: Connection,
+    message: Message,
+    data: bytes,
+    request: httpx.Request | None,
+    head: tuple[str, list[bytes]] | None = None,
+) -> Message:
+    """``message`` fed ``data``; while its head is being read (``head``: the method and the
+    bytes received so far), a head llhttp refuses is read again by h11 (see
+    `sff.http.fallback_h11`), which then reads the rest of this response."""
     try:
         message.feed(data)
     except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
         if message.done:  # our answer ended; what follows is not ours: do not reuse
             message.extra = True
-            return
+            return message
+        if (
+            head is not None
+            and not message.head_done  # no body byte was delivered from llhttp
+            and type(exc) is httptools.HttpParserError
+            and type(message) is Message  # h11 refused it too: no third try
+        ):
+            from sff.http.fallback_h11 import reread  # h11 only for the rare refused head
+
+            replacement = reread(head[0], b"".join(head[1]), _HEAD_LIMIT)
+            if replacement is not None:
+                return replacement
         conn.close()
         upgrade = isinstance(exc, httptools.HttpParserUpgrade)
         reason = "a protocol upgrade nobody asked for" if upgrade else str(exc) or "unparsable"
         raise httpx.RemoteProtocolError(f"invalid response: {reason}", request=request) from None
+    return message
 
 
 class Body(httpx.AsyncByteStream):
