@@ -203,7 +203,7 @@ async def test_a_templated_header_cannot_smuggle_another_header(server: EchoServ
     api = Backend("echo", default=server.url)
     fn = Function("f", sources={"x": api.get("/ok", headers={"x-v": "input.v"})})
     # the input's mistake: a 400 naming the source and the header, before any call
-    with pytest.raises(InputError, match="header 'x-v' .* contains CR or LF"):
+    with pytest.raises(InputError, match=r"header 'x-v' .* contains CR or LF"):
         await fn.invoke({"v": "a\r\nx-evil: 1"})
 
 
