@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pydantic import BaseModel
 
 from sff.errors import SffError
+
+_RAW = frozenset({"response_headers", "item_responses"})  # references, not meta
 
 
 @dataclass
@@ -32,6 +34,11 @@ class SourceMeta:
     excerpt: str | None = None  # the start of a failed backend's body, redacted
     cache_control: str | None = None  # what the backend's answer declared
     fresh_s: float | None = None  # how long the backend said it stays fresh, from now
+    # The last answer's raw headers, and per `each` item its status and headers (only for
+    # a source whose response an expression reads): `sff.http.exposed` makes them
+    # `meta.<source>.headers` / `.items`. Never part of `to_dict` (meta, logs, the page).
+    response_headers: Any = field(default=None, repr=False, compare=False)
+    item_responses: list[Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration_ms(self) -> float | None:
@@ -50,7 +57,13 @@ class SourceMeta:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if v is not None}
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in _RAW and getattr(self, f.name) is not None
+        }
+        if self.item_errors is not None:  # a copy, as the rest is (immutable values)
+            data["item_errors"] = [dict(e) for e in self.item_errors]
         if self.duration_ms is not None:
             data["duration_ms"] = round(self.duration_ms, 2)
         return data

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from sff.cache import CacheStore, SafeStore
     from sff.function import Function
+    from sff.http.exposed import Seen
 
 GRACE_S = 0.02  # lets a source whose own timeout is the deadline fall back before we cancel it
 
@@ -164,7 +165,18 @@ class Invocation:
         try:
             await self.run_all()
         finally:  # the shape sees every outcome, those settled at the deadline included
-            self.context["meta"] = {n: s.view() for n, s in self.meta.sources.items()}
+            self.context["meta"] = {
+                n: self.view(plan.nodes[n], s) for n, s in self.meta.sources.items()
+            }
+
+    def view(self, node: Node, src: SourceMeta) -> dict[str, Any]:
+        """``meta.<source>``: the outcome, and the response when an expression reads it."""
+        view = src.view()
+        if node.name in self.fn.plan.exposed:
+            from sff.http import exposed
+
+            view.update(exposed.view(src, getattr(node.source, "backend", None), bool(node.each)))
+        return view
 
     async def run_all(self) -> None:
         done, pending = await asyncio.wait(
@@ -229,7 +241,7 @@ class Invocation:
             self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
             src.end_ms = self.now_ms()
-            self.context["meta"][node.name] = src.view()
+            self.context["meta"][node.name] = self.view(node, src)
 
     async def fetch(self, node: Node, src: SourceMeta) -> Any:
         timeout = node.source.options.timeout
@@ -256,15 +268,21 @@ class Invocation:
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
         values: list[Any] = [None] * len(items)
+        seen = _seen(node, self.fn.plan.exposed, len(items))
+        src.item_responses = seen
 
         async def one(index: int, item: Any) -> None:
             context = {**self.context, "item": item}
             try:
-                values[index] = await self.fetch_one(node, context, src, timeout)
+                values[index] = await self.fetch_one(
+                    node, context, src, timeout, None if seen is None else seen[index]
+                )
             except InputError:
                 raise
             except SffError as exc:
                 causes[index] = exc.message
+                if seen is not None and isinstance(exc, SourceError):
+                    seen[index].status = exc.upstream_status  # a 404 item reads as 404
                 try:
                     outcomes[index] = found = await self.rescue(node, context, chain, exc)
                     values[index] = found.value
@@ -316,14 +334,19 @@ class Invocation:
         src.error = f"item {min(causes)}: {causes[min(causes)]}"
 
     async def fetch_one(
-        self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
+        self,
+        node: Node,
+        context: Mapping[str, Any],
+        src: SourceMeta,
+        timeout: float | None,
+        seen: Seen | None = None,
     ) -> Any:
         if isinstance(node.source, CallSource):
             src.attempts += 1
             value = await self.call(node, context, timeout)
             self.remember_call(node, context, value)
             return value
-        return await self.fetcher.fetch(node, context, src, self.deadline, timeout)
+        return await self.fetcher.fetch(node, context, src, self.deadline, timeout, seen)
 
     def remember_call(self, node: Node, context: Mapping[str, Any], value: Any) -> None:
         step, cache = cache_step(node), self.fetcher.cache
@@ -399,6 +422,12 @@ class Invocation:
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
         failures.noted(src, error, self.meta.request_id)
+        propagated = node.source.options.propagate  # only on a required source (the plan)
+        if propagated and isinstance(error, SourceError) and error.upstream_status in propagated:
+            from sff.propagate import error as answer_of
+
+            src.outcome, src.error = "failed", error.message
+            raise answer_of(node.name, error.upstream_status) from None
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:
@@ -431,6 +460,15 @@ class Invocation:
         )
         self.context[node.name] = found.value
         return found.value
+
+
+def _seen(node: Node, exposed: frozenset[str], count: int) -> list[Seen] | None:
+    """One holder per item for the answer it gets, when an expression reads them."""
+    if node.name not in exposed:
+        return None
+    from sff.http.exposed import Seen
+
+    return [Seen() for _ in range(count)]
 
 
 def _stood_in(outcome: Rescue | SffError | None) -> str | None:
