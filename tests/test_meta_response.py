@@ -86,9 +86,7 @@ async def test_each_item_has_its_own_status_and_headers_in_item_order() -> None:
     fn = Function(
         "per_item",
         sources={
-            "users": api.get(
-                "/users/{item}", each="[`1`, `2`, `3`]", tolerate=1, concurrency=3
-            )
+            "users": api.get("/users/{item}", each="[`1`, `2`, `3`]", tolerate=1, concurrency=3)
         },
         shape={
             "statuses": "meta.users.items[*].status",
