@@ -19,8 +19,8 @@ from functions.send_digest import send_digest
 from functions.todo_detail import todo_detail
 from functions.todo_list import todo_list
 from sff import InputError, SourceError
-from sff.propagate import PropagatedError
 from sff.cache import MemoryStore
+from sff.propagate import PropagatedError
 
 
 @pytest.fixture(scope="module")

@@ -185,3 +185,28 @@ async def test_headers_of_a_failed_optional_source_are_empty_and_status_is_its_o
         result = await ainvoke(fn)
 
     assert result.data == {"status": 503, "count": None}
+
+
+async def test_over_loopback_each_item_status_and_a_header_from_the_demo_backend() -> None:
+    from demo.backend import serve_in_thread
+
+    demo = Backend("demo", env="SFFT_DEMO_API")
+    fn = Function(
+        "people",
+        sources={
+            "page": demo.get("/todos", query={"limit": 1}),
+            "users": demo.get("/users/{item}", each="[`1`, `9999`, `2`]", tolerate=1),
+        },
+        shape={
+            "total": 'to_number(meta.page.headers."x-total-count")',
+            "statuses": "meta.users.items[*].status",
+            "types": 'meta.users.items[*].headers."content-type"',
+        },
+    )
+    with serve_in_thread() as url, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SFFT_DEMO_API", url)
+        result = await fn.invoke()
+
+    assert result.data["total"] == 200
+    assert result.data["statuses"] == [200, 404, 200]
+    assert result.data["types"] == ["application/json"] * 2  # the failed item has none
