@@ -150,6 +150,7 @@ class Invocation:
         self.fn, self.context, self.fetcher = fn, context, fetcher
         self.deadline, self.meta, self.started = deadline, meta, started
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.responses: dict[str, dict[str, Any]] = {}  # `meta.X.headers` of those read
 
     def now_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -170,12 +171,17 @@ class Invocation:
             }
 
     def view(self, node: Node, src: SourceMeta) -> dict[str, Any]:
-        """``meta.<source>``: the outcome, and the response when an expression reads it."""
+        """``meta.<source>``: the outcome (again at the end: a late fallback changes it),
+        and the response when an expression reads it (built once, when it settles)."""
         view = src.view()
         if node.name in self.fn.plan.exposed:
-            from sff.http import exposed
+            response = self.responses.get(node.name)
+            if response is None:
+                from sff.http import exposed
 
-            view.update(exposed.view(src, getattr(node.source, "backend", None), bool(node.each)))
+                backend = getattr(node.source, "backend", None)
+                response = self.responses[node.name] = exposed.view(src, backend, bool(node.each))
+            view.update(response)
         return view
 
     async def run_all(self) -> None:

@@ -37,6 +37,7 @@ from sff.testing.harness import (
     value_target,
 )
 from sff.testing.patch import Target
+from sff.testing.propagated import expect_propagated, propagates
 
 DEFAULT_CASES = Path("tests/cases")
 ALL_OPTIONAL = "all-optional"
@@ -244,8 +245,8 @@ def verdict(
     fn: Function, failing: tuple[str, ...], answer: Result | SffError, status: int = FAIL_STATUS
 ) -> None:
     what = " and ".join(repr(s) for s in failing)
-    if _propagates(fn, failing, status):
-        _propagated(fn, failing, answer, status)
+    if propagates(fn, failing, status):
+        expect_propagated(fn, failing, answer, status)
         return
     may_fail = {s for s in failing if _may_fail(fn, s)}
     if isinstance(answer, SourceError) and answer.source in may_fail:
@@ -262,25 +263,6 @@ def verdict(
                 f"function {fn.name!r}: source {source!r} was made to fail but ended "
                 f"{meta.outcome!r}, and the answer was 200"
             )
-
-
-def _propagates(fn: Function, failing: tuple[str, ...], status: int) -> bool:
-    return any(status in fn.plan.nodes[s].source.options.propagate for s in failing)
-
-
-def _propagated(
-    fn: Function, failing: tuple[str, ...], answer: Result | SffError, status: int
-) -> None:
-    """A source that propagates ``status`` and answered it: that status is the answer."""
-    from sff.propagate import PropagatedError
-
-    if isinstance(answer, PropagatedError) and answer.status == status and answer.source in failing:
-        return
-    got = f"{answer.status} {answer.code}" if isinstance(answer, SffError) else "200"
-    raise DegradationFailure(
-        f"function {fn.name!r}: {' and '.join(failing)} answered {status}, which it "
-        f"propagates, but the answer was {got}, not {status} naming that source"
-    )
 
 
 def _may_fail(fn: Function, source: str) -> bool:
