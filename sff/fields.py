@@ -53,18 +53,14 @@ def meta_type(node: Node) -> Rec:
 
 def exposed_sources(fn: Function) -> frozenset[str]:
     """The HTTP sources whose response some expression of ``fn`` reads (`Plan.exposed`)."""
-    from sff.plan import shown_exprs
+    from sff.plan import node_parts, shown_exprs
     from sff.spec import HttpSource
 
     plan = fn.plan
     http = {n for n, node in plan.nodes.items() if isinstance(node.source, HttpSource)}
     parts: list[Any] = [fn.shape.value]
     for node in plan.nodes.values():
-        parts += [node.each, node.when, node.args]
-        if node.request is not None:
-            request = node.request
-            parts += [request.path, request.query, request.headers, request.body]
-            parts.append(request.idempotency_key)
+        parts += node_parts(node)
     found: set[str] = set()
     for expr, _, _ in shown_exprs(parts):
         if "meta" not in expr.names:

@@ -152,16 +152,9 @@ def _meta_reads(fn: Function, name: str) -> list[str]:
 def meta_sources(fn: Function, name: str | None) -> set[str]:
     """Sources read as ``meta.X`` by one source's expressions (``None``: the shape's)."""
     from sff.fields import meta_refs
-    from sff.plan import shown_exprs
+    from sff.plan import node_parts, shown_exprs
 
-    if name is None:
-        parts: list[Any] = [fn.shape.value]
-    else:
-        node = fn.plan.nodes[name]
-        parts = [node.each, node.when, node.args]
-        if node.request is not None:
-            r = node.request
-            parts += [r.path, r.query, r.headers, r.body, r.idempotency_key]
+    parts = [fn.shape.value] if name is None else node_parts(fn.plan.nodes[name])
     found: set[str] = set()
     for expr, _, _ in shown_exprs(parts):
         if "meta" in expr.names:

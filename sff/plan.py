@@ -192,6 +192,16 @@ def _meta_deps(
     return frozenset(found)
 
 
+def node_parts(node: Node) -> list[Any]:
+    """Every compiled expression holder of a node (for walks over what it reads)."""
+    parts: list[Any] = [node.each, node.when, node.args]
+    request = node.request
+    if request is not None:
+        parts += [request.path, request.query, request.headers, request.body]
+        parts.append(request.idempotency_key)
+    return parts
+
+
 def _parts_exprs(parts: list[Any]) -> list[Expr]:
     return [expr for expr, _, _ in shown_exprs(parts)]
 
