@@ -270,9 +270,10 @@ def test_invoke_prints_the_error_json_and_exits_1_when_a_source_fails(
 
     captured = capsys.readouterr()
     error = json.loads(captured.out)["error"]
-    assert error["code"] == "source_failed" and error["upstream_status"] == 404
+    # todo_detail propagates a missing todo's 404 (propagate=(404,)): the answer is a 404
+    assert error["code"] == "not_found" and error["upstream_status"] == 404
     assert error["request_id"]
-    assert "todo_detail  502" in captured.err and "Traceback" not in captured.err
+    assert "todo_detail  404" in captured.err and "Traceback" not in captured.err
 
 
 def test_invoke_reports_bad_input_as_error_json(
