@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import answer, bounded, failures, secrets, tracing
+from sff import answer, bounded, failures, finite, secrets, tracing
 from sff._jmes_values import fresh
 from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
@@ -120,6 +120,9 @@ def validate_input(fn: Function, raw: Any) -> Any:
         return raw if raw is not None else {}
     try:
         model = fn.input.model_validate(raw if raw is not None else {})
+        path = finite.where(fn.input, model)
+        if path is not None:  # "nan" in a float field: no backend or answer can carry it
+            raise finite.not_finite(fn.input, path, model)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]) or "(input)", "message": e["msg"]}
