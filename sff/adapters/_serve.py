@@ -124,21 +124,11 @@ async def respond(
     except Exception:  # a defect, not the caller's fault: logged, answered without a traceback
         logger.exception("sff function=%s failed request_id=%s", fn.name, request_id)
         return error_response(InternalError("internal error"), request_id)
-    return not_modified(fn, headers, HttpResponse(result.status, result.headers(), result.body()))
+    from sff.answer import conditional
 
-
-def not_modified(
-    fn: Function, incoming: Mapping[str, str] | None, response: HttpResponse
-) -> HttpResponse:
-    """A 304 without the body when a GET's ``If-None-Match`` already holds this answer."""
-    from sff.answer import not_modified as holds
-
-    tag = response.headers.get("etag")
-    wanted = (incoming or {}).get("if-none-match")
-    if fn.method not in ("GET", "HEAD") or tag is None or not holds(wanted, tag):
-        return response
-    kept = {k: v for k, v in response.headers.items() if k != "content-type"}
-    return HttpResponse(304, kept, b"")
+    return conditional(
+        fn.method, headers, HttpResponse(result.status, result.headers(), result.body())
+    )
 
 
 def over_input_bytes(fn: Function, size: int) -> PayloadTooLarge:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
+from sff.answer import conditional
 from sff.errors import SffError
 from sff.inbound import HttpRequest, HttpResponse, PayloadTooLarge, to_input
 from sff.serve import docs, page
@@ -120,7 +121,9 @@ class Gateway:
                         request_id=inv.request_id)  # fmt: skip
         except SffError as exc:
             return error_response(exc.status, exc.code, exc.message, **exc.detail)
-        response = await self._run(self.pool(route), call, inv)
+        response = conditional(request.method, request.headers,
+                               await self._run(self.pool(route), call, inv))  # fmt: skip
+        inv.status = response.status  # a 304 is what the caller got
         inv.latency_ms = (time.perf_counter() - started) * 1000
         self.stats.add(inv)
         print(report_line(inv), flush=True)
