@@ -84,8 +84,10 @@ async def _invoke(
         check_backends(fn.plan)
         # validating a large input counts against the deadline too
         deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
-        bounded.check_input(fn, raw_input)
-        context = {"input": validate_input(fn, raw_input)}
+        valid = await bounded.checked_input(
+            fn, raw_input, lambda: validate_input(fn, raw_input), deadline.remaining()
+        )  # a large input is counted and validated off the loop
+        context = {"input": valid}
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
             fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
@@ -151,6 +153,7 @@ class Invocation:
     ) -> None:
         self.fn, self.context, self.fetcher = fn, context, fetcher
         self.deadline, self.meta, self.started = deadline, meta, started
+        fetcher.started = started  # attempt spans share the invocation's clock
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def now_ms(self) -> float:

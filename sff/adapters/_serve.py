@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sff import secrets
+from sff import bounded, secrets
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
 from sff.adapters._errors import BadRequest, InternalError, PayloadTooLarge
-from sff.adapters._http import HttpRequest, HttpResponse, to_input
+from sff.adapters._http import HttpRequest, HttpResponse
 from sff.adapters._settings import Settings
 from sff.errors import SffError
 from sff.result import error_body, response_headers
@@ -75,7 +75,7 @@ async def serve(
         else:
             if len(request.body) > fn.max_input_bytes:  # refused before parsing: see Function
                 raise over_input_bytes(fn, len(request.body))
-            data = to_input(request)
+            data = await bounded.parsed_input(request)  # a large body: off the loop
             response = await respond(
                 fn,
                 data,
