@@ -8,6 +8,7 @@ body is read as a stream under a size cap.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
 from sff.http._httpx import httpx
+from sff.http.attempts import Try, attempt_spans, timed
 from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
@@ -43,6 +45,7 @@ class HttpFetcher:
         cache: SourceCache | None = None,
     ) -> None:
         self.cache = cache
+        self.started = time.perf_counter()  # the invocation's clock: Invocation sets it
         self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
@@ -248,14 +251,19 @@ class HttpFetcher:
                     **{"sff.reason": exc.cause},
                 )
                 raise
+        tries: list[Try] = []
+
         try:
             value = await with_retries(
-                policy if source.idempotent else None, deadline, attempt, count
+                policy if source.idempotent else None, deadline, timed(attempt, src, tries), count
             )
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc):
                 await breaker.record(False)
             raise
+        finally:
+            if len(tries) > 1:  # retried: each attempt's span, for the waterfall
+                attempt_spans(src, tries, self.started)
         if breaker is not None:
             await breaker.record(True)
         return value
