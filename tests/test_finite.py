@@ -113,3 +113,30 @@ async def test_an_input_field_given_nan_is_a_400_naming_it(value: str) -> None:
     assert error.status == 400 and error.code == "invalid_input"
     assert error.detail["field"] == "limit" and "finite" in error.message
     assert (await fn.invoke({"limit": "2.5"})).data == {"limit": 2.5}
+
+
+class Loose(BaseModel):
+    raw: Any
+    note: str = ""
+
+
+async def _loose() -> dict[str, Any]:
+    return {"rows": [{"v": 1.5, "s": "NaN is a word here"}, {"v": [2, float("-inf")]}]}
+
+
+async def test_a_nan_inside_an_any_field_is_found_where_it_is() -> None:
+    fn = Function("loose", sources={"c": call(_loose)}, shape={"raw": "c.rows"},
+                  contract=Loose)  # fmt: skip
+    error = await failure(fn)
+    assert error.code == "contract_mismatch" and error.detail["field"] == "raw.1.v.1"
+
+
+async def _words() -> dict[str, Any]:
+    return {"rows": [{"s": "NaN"}, {"s": "Infinity and beyond"}, 1e308]}
+
+
+async def test_the_words_nan_and_infinity_in_strings_are_just_text() -> None:
+    fn = Function("loose", sources={"c": call(_words)}, shape={"raw": "c.rows"},
+                  contract=Loose)  # fmt: skip
+    result = await fn.invoke()
+    assert result.data.raw[0] == {"s": "NaN"} and b"Infinity and beyond" in result.body()
