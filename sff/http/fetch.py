@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sff import tracing
@@ -252,11 +252,12 @@ class HttpFetcher:
                 )
                 raise
         tries: list[Try] = []
-
+        retrying = policy if source.idempotent else None
+        tried: Callable[[float], Awaitable[Any]] = attempt
+        if retrying is not None and retrying.retries > 0:  # only a retried request has spans
+            tried = timed(attempt, src, tries)
         try:
-            value = await with_retries(
-                policy if source.idempotent else None, deadline, timed(attempt, src, tries), count
-            )
+            value = await with_retries(retrying, deadline, tried, count)
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc):
                 await breaker.record(False)
