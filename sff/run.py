@@ -24,6 +24,7 @@ from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
+from sff.projection import reads_of
 from sff.resilience import Deadline, budget_of
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback
@@ -88,7 +89,9 @@ async def _invoke(
         context = {"input": validate_input(fn, raw_input)}
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
-            fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
+            fetcher = HttpFetcher(
+                fn.plan, client, headers or {}, meta.request_id, store, reads_of(fn)
+            )
             async with fetcher:
                 await Invocation(fn, context, fetcher, deadline, meta, started).run()
         finally:
