@@ -84,6 +84,7 @@ class HttpFetcher:
         for work in unfinished:
             work.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
+        self._inflight.clear()  # nothing joins now: their values are the context's alone
         if self._own_client and self._client is not None:
             await self._client.aclose()
 
