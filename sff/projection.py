@@ -193,7 +193,21 @@ def reads(fn: Function) -> dict[str, Demand]:
             continue
         whole = _key_out(root, name)
         found[name] = _items(whole) if fn.plan.nodes[name].each is not None else whole
-    return found
+    return _per_backend(fn, found)
+
+
+def _per_backend(fn: Function, found: dict[str, Demand]) -> dict[str, Demand]:
+    """Joined over the GET sources of each backend: an identical GET is sent once per
+    invocation and its answer serves every source that asked for it, so it is decoded for
+    all of them."""
+    joined: dict[Any, Demand] = {}
+    gets = {}
+    for name, node in fn.plan.nodes.items():
+        backend = getattr(node.source, "backend", None)
+        if backend is not None and getattr(node.source, "method", "") in ("GET", "HEAD"):
+            gets[name] = backend
+            joined[backend] = _j(joined.get(backend), found[name])
+    return {name: joined[gets[name]] if name in gets else d for name, d in found.items()}
 
 
 def _root_reads(fn: Function) -> Demand | None:

@@ -29,6 +29,7 @@ from tests.test_jmes_fuzz import EXPRESSIONS as LARGER
 
 # small expressions, mostly: a mistake shows on a short one over a document that has it
 EXPRESSIONS = st.recursive(st.sampled_from([*_NAMES, "@", *_LITERALS]), _grow, max_leaves=3)
+SHORT = st.recursive(st.sampled_from([*_NAMES, "@"]), _grow, max_leaves=2)
 _KEYS = [*_NAMES, "d", "d", "é"]  # d and é are never named by an expression: always pruned
 _SCALARS = (
     st.none()
@@ -161,8 +162,8 @@ def test_the_property_catches_a_planted_mistake(
     plant(monkeypatch)
     pj._known.clear()
 
-    @settings(PROPERTY, max_examples=3000, phases=[Phase.generate])  # found, not shrunk
-    @given(text=EXPRESSIONS, doc=DOCS, ascii_only=st.booleans())
+    @settings(PROPERTY, max_examples=6000, phases=[Phase.generate])  # found, not shrunk
+    @given(text=SHORT | EXPRESSIONS, doc=DOCS, ascii_only=st.booleans())
     def planted(text: str, doc: Any, ascii_only: bool) -> None:
         check(text, doc, ascii_only)
 

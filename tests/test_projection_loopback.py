@@ -128,3 +128,22 @@ async def test_invalid_json_in_an_unread_field_fails_the_source_and_its_fallback
     assert failed.value.code == "source_failed" and "invalid JSON" in failed.value.message
     assert rescued.meta.sources["rows"].outcome == "degraded" and rescued.data.count == 0
     assert decoded  # the projected decode saw it and handed it to the stdlib parse
+
+
+async def test_two_sources_reading_different_fields_of_one_get_still_send_it_once() -> None:
+    sent: list[bytes] = []
+
+    async def count(conn: Conn, request: bytes) -> bool:
+        sent.append(request)
+        return await by_path(conn, request)
+
+    async with Recorder(count) as server:
+        api = Backend("api", default=server.url, retry=Retry.none())
+        fn = Function(
+            "two",
+            sources={"a": api.get("/rows"), "b": api.get("/rows")},
+            shape={"ids": "a[:2].id", "names": "b[:2].f3"},
+        )
+        result = await fn.invoke()
+    assert len(sent) == 1
+    assert result.data == {"ids": [0, 1], "names": ["v0-3", "v1-3"]}
