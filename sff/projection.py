@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -36,18 +35,34 @@ class _All:
 ALL: Final = _All()
 
 
-@dataclass(frozen=True)
 class Pick:
     """Of an object only ``fields`` (each as its demand says) and, with ``every``, all the
     other keys as ``every`` says; of an array every element, as ``items`` says (None:
-    nothing inside them is read); a scalar whole."""
+    nothing inside them is read); a scalar whole. Immutable, hashable: decoders are kept
+    per distinct demand. (A plain class: a dataclass costs the handler's import time.)"""
 
-    fields: Mapping[str, Demand] = field(default_factory=dict)
-    every: Demand | None = None
-    items: Demand | None = None
+    __slots__ = ("every", "fields", "items")
+
+    def __init__(
+        self,
+        fields: Mapping[str, Demand] | None = None,
+        every: Demand | None = None,
+        items: Demand | None = None,
+    ) -> None:
+        self.fields: Mapping[str, Demand] = fields or {}
+        self.every, self.items = every, items
+
+    def _key(self) -> tuple[Any, ...]:
+        return (tuple(sorted(self.fields.items(), key=_first)), self.every, self.items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pick) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((tuple(sorted(self.fields.items(), key=_first)), self.every, self.items))
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Pick({dict(self.fields)!r}, every={self.every!r}, items={self.items!r})"
 
 
 def _first(pair: tuple[str, Any]) -> str:
