@@ -10,6 +10,7 @@ A planted mistake in the analysis is caught by the same property.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -222,3 +223,12 @@ def test_a_number_past_a_float_in_a_skipped_field_is_never_read() -> None:
     """The one leniency: msgspec skips a number without converting it, so 1e999 in a field
     no expression reads does not fail the source (it is never answered either)."""
     assert parse_json("s", REQUEST, 200, b'{"a":1,"b":1e999}', reads_a()) == {"a": 1}
+
+
+def test_without_msgspec_every_body_is_parsed_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sff.http import projected
+
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # `import msgspec` raises ImportError
+    monkeypatch.setattr(projected, "_decoders", {})
+    assert for_demand(reads_a()) is None
+    assert parse_json("s", REQUEST, 200, b'{"a":1,"b":2}', reads_a()) == {"a": 1, "b": 2}
