@@ -25,7 +25,7 @@ from benchmarks._backend import backend_process
 from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
 from sff import Backend, Function
 from sff.http.response import parse_json
-from sff.projection import reads_of
+from sff.reads import reads_of
 
 BENCH = "reshape"
 SHAPE = "{count: length(todos), open: todos[?!done].{id: id, title: title, tags: tags}}"

@@ -16,13 +16,11 @@ unknown construct costs speed, never correctness. The result, per source, is wha
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from sff.expr import Expr
-    from sff.function import Function
+    pass
 
 
 class _All:
@@ -85,22 +83,22 @@ def join(a: Demand | None, b: Demand | None) -> Demand | None:
     assert isinstance(a, Pick) and isinstance(b, Pick)
     fields = dict(a.fields)
     for name, more in b.fields.items():
-        fields[name] = _j(fields.get(name), more)
+        fields[name] = joined(fields.get(name), more)
     return Pick(fields, join(a.every, b.every), join(a.items, b.items))
 
 
-def _j(a: Demand | None, b: Demand | None) -> Demand:
+def joined(a: Demand | None, b: Demand | None) -> Demand:
     return join(a, b) or EMPTY
 
 
-def _items(out: Demand) -> Demand:
+def element_of(out: Demand) -> Demand:
     """What is read of each element of an array read by ``out``."""
     return out.items or EMPTY if isinstance(out, Pick) else ALL
 
 
-def _key_out(out: Demand, key: str) -> Demand:
+def key_of(out: Demand, key: str) -> Demand:
     """What is read of one key of an object read by ``out``."""
-    return _j(out.fields.get(key), out.every) if isinstance(out, Pick) else ALL
+    return joined(out.fields.get(key), out.every) if isinstance(out, Pick) else ALL
 
 
 # -- one expression -----------------------------------------------------------------------
@@ -120,38 +118,38 @@ def need(node: dict[str, Any], out: Demand) -> Demand | None:
     if kind == "index":
         return Pick(items=out)
     if kind == "slice":
-        return Pick(items=_items(out))
+        return Pick(items=element_of(out))
     if kind in ("subexpression", "index_expression", "pipe"):
         demand: Demand = out
         for child in reversed(kids):
             demand = need(child, demand) or EMPTY
         return demand
     if kind == "flatten":
-        each = _items(out)
-        return need(kids[0], Pick(items=_j(each, Pick(items=each))))
+        each = element_of(out)
+        return need(kids[0], Pick(items=joined(each, Pick(items=each))))
     if kind == "projection":
-        return need(kids[0], Pick(items=need(kids[1], _items(out)) or EMPTY))
+        return need(kids[0], Pick(items=need(kids[1], element_of(out)) or EMPTY))
     if kind == "value_projection":
-        return need(kids[0], Pick(every=need(kids[1], _items(out)) or EMPTY))
+        return need(kids[0], Pick(every=need(kids[1], element_of(out)) or EMPTY))
     if kind == "filter_projection":
-        each = _j(need(kids[1], _items(out)), need(kids[2], TRUTH))
+        each = joined(need(kids[1], element_of(out)), need(kids[2], TRUTH))
         return need(kids[0], Pick(items=each))
     if kind in ("or_expression", "and_expression"):
-        return join(need(kids[0], _j(out, TRUTH)), need(kids[1], out))
+        return join(need(kids[0], joined(out, TRUTH)), need(kids[1], out))
     if kind == "not_expression":
         return need(kids[0], TRUTH)
     if kind == "multi_select_list":
-        return _any(need(child, _items(out)) for child in kids)
+        return join_all(need(child, element_of(out)) for child in kids)
     if kind == "multi_select_dict":
-        return _any(need(kv["children"][0], _key_out(out, kv["value"])) for kv in kids)
+        return join_all(need(kv["children"][0], key_of(out, kv["value"])) for kv in kids)
     if kind == "function_expression":
         return _function(node, out)
     if kind == "comparator":
-        return _any(need(child, ALL) for child in kids)
+        return join_all(need(child, ALL) for child in kids)
     return ALL  # a node this walk does not know reads everything
 
 
-def _any(demands: Iterator[Demand | None]) -> Demand | None:
+def join_all(demands: Iterator[Demand | None]) -> Demand | None:
     found: Demand | None = None
     for one in demands:
         found = join(found, one)
@@ -165,117 +163,82 @@ def _function(node: dict[str, Any], out: Demand) -> Demand | None:
     name, args = node["value"], node["children"]
     refs = [a["children"][0] if a["type"] == "expref" else None for a in args]
     if name in _PASS:
-        return _any(need(arg, out) for arg in args)
+        return join_all(need(arg, out) for arg in args)
     if name in ("length", "keys") and len(args) == 1:
         return need(args[0], TRUTH)  # keys of an object, elements of an array, all of a string
     if name == "type" and len(args) == 1:
         return need(args[0], EMPTY)
     if name == "values" and len(args) == 1:
-        return need(args[0], Pick(every=_items(out)))
+        return need(args[0], Pick(every=element_of(out)))
     if name in ("sort_by", "max_by", "min_by") and len(args) == 2 and refs[1] is not None:
         key = need(refs[1], ALL) or EMPTY  # the keys are compared whole
-        each = _items(out) if name == "sort_by" else out
-        return need(args[0], Pick(items=_j(each, key)))
+        each = element_of(out) if name == "sort_by" else out
+        return need(args[0], Pick(items=joined(each, key)))
     if name == "map" and len(args) == 2 and refs[0] is not None:
-        return need(args[1], Pick(items=need(refs[0], _items(out)) or EMPTY))
+        return need(args[1], Pick(items=need(refs[0], element_of(out)) or EMPTY))
+    known, keyed = _keyed(name, args, out)
+    if known:
+        return keyed
     # anything else reads its arguments whole (an `&expr` runs on another argument's elements,
     # read whole here too)
-    return _any(need(ref or arg, ALL) for arg, ref in zip(args, refs, strict=True))
+    return join_all(need(ref or arg, ALL) for arg, ref in zip(args, refs, strict=True))
 
 
-# -- one function -------------------------------------------------------------------------
+def _texts(node: dict[str, Any]) -> list[str] | None:
+    """The strings a literal argument is (``'id'``, ``['id', 'name']``), else None."""
+    if node["type"] == "literal":
+        value = node["value"]
+        values = value if isinstance(value, list) else [value]
+    elif node["type"] == "multi_select_list" and all(
+        c["type"] == "literal" for c in node["children"]
+    ):
+        values = [c["value"] for c in node["children"]]
+    else:
+        return None
+    return values if all(isinstance(v, str) for v in values) else None
 
 
-_known: weakref.WeakKeyDictionary[Function, dict[str, Demand]] = weakref.WeakKeyDictionary()
+def _any_value(out: Demand) -> Demand:
+    """What is read of a value of an object whose keys the data decides."""
+    if not isinstance(out, Pick):
+        return ALL
+    return join_all(iter([out.every, *out.fields.values()])) or EMPTY
 
 
-def reads_of(fn: Function) -> dict[str, Demand]:
-    """`reads`, worked out once per function."""
-    found = _known.get(fn)
-    if found is None:
-        found = _known[fn] = reads(fn)
-    return found
+def _keyed(name: str, args: list[dict[str, Any]], out: Demand) -> tuple[bool, Demand | None]:
+    """`pick`, `index_by`, `group_by`, `join_on` with literal keys (their semantics in
+    `sff.expr`): the key fields are read whole, the rest as the result is read.
+    ``(False, None)`` when this is not one of them (or a key is not a literal)."""
+    if name == "pick" and len(args) == 2:
+        names = _texts(args[1])
+        if names is None:
+            return False, None
+        return True, need(args[0], Pick({k: key_of(out, k) for k in names}))
+    if name in ("index_by", "group_by") and len(args) == 2:
+        key = _one_text(args[1])
+        if key is None:
+            return False, None
+        each = _any_value(out) if name == "index_by" else element_of(_any_value(out))
+        return True, need(args[0], Pick(items=joined(Pick({key: ALL}), each)))
+    if name == "join_on" and len(args) == 5:
+        lkey, rkey, into = (_one_text(a) for a in args[2:])
+        if lkey is None or rkey is None or into is None:
+            return False, None
+        each = element_of(out)  # a left item, with `into` set to its match
+        left = each
+        if isinstance(each, Pick):  # its own `into`, if any, is replaced
+            rest = {k: d for k, d in each.fields.items() if k != into}
+            left = Pick(rest, each.every, each.items)
+        return True, join(
+            need(args[0], Pick(items=joined(Pick({lkey: ALL}), left))),
+            need(args[1], Pick(items=joined(Pick({rkey: ALL}), key_of(each, into)))),
+        )
+    return False, None
 
 
-def reads(fn: Function) -> dict[str, Demand]:
-    """Per source of ``fn``, what any of its expressions can read of the source's JSON
-    (for an `each` source: of one item's JSON); ``ALL`` where that is everything."""
-    root: Demand | None = _root_reads(fn)
-    found: dict[str, Demand] = {}
-    for name in fn.plan.nodes:
-        if not isinstance(root, Pick):
-            found[name] = ALL
-            continue
-        whole = _key_out(root, name)
-        found[name] = _items(whole) if fn.plan.nodes[name].each is not None else whole
-    return _per_backend(fn, found)
-
-
-def _per_backend(fn: Function, found: dict[str, Demand]) -> dict[str, Demand]:
-    """Joined over the GET sources of each backend: an identical GET is sent once per
-    invocation and its answer serves every source that asked for it, so it is decoded for
-    all of them."""
-    joined: dict[Any, Demand] = {}
-    gets = {}
-    for name, node in fn.plan.nodes.items():
-        backend = getattr(node.source, "backend", None)
-        if backend is not None and getattr(node.source, "method", "") in ("GET", "HEAD"):
-            gets[name] = backend
-            joined[backend] = _j(joined.get(backend), found[name])
-    return {name: joined[gets[name]] if name in gets else d for name, d in found.items()}
-
-
-def _root_reads(fn: Function) -> Demand | None:
-    shape = fn.shape.value
-    if shape is None:
-        return ALL  # the answer is every source as it came
-    demand = _value(shape, ALL)
-    for node in fn.plan.nodes.values():
-        own: Demand | None = None  # what this source's own expressions read (`item` too)
-        for expr in _node_exprs(node):
-            own = join(own, need(expr._ast, ALL))
-        if node.when is not None:
-            own = join(own, need(node.when._ast, TRUTH))
-        if node.each is not None:
-            item = own.fields.get("item") if isinstance(own, Pick) else ALL
-            own = join(own, need(node.each._ast, Pick(items=item or EMPTY)))
-        if isinstance(own, Pick) and "item" in own.fields:
-            own = Pick({k: v for k, v in own.fields.items() if k != "item"}, own.every)
-        demand = join(demand, own)
-    return demand
-
-
-def _value(value: Any, out: Demand) -> Demand | None:
-    return _any(need(expr._ast, out) for expr in _tree_exprs(value.tree))
-
-
-def _node_exprs(node: Any) -> Iterator[Expr]:
-    """The expressions of a source evaluated over the invocation's context (not
-    ``identity``, which reads only the input and headers)."""
-    if node.args is not None:
-        yield from _tree_exprs(node.args.tree)
-    request = node.request
-    if request is None:
-        return
-    yield from (p for p in request.path.parts if not isinstance(p, str))
-    for value in (request.query, request.headers, request.body):
-        if value is not None:
-            yield from _tree_exprs(value.tree)
-    if request.idempotency_key is not None:
-        yield request.idempotency_key
-
-
-def _tree_exprs(tree: Any) -> Iterator[Expr]:
-    from sff.expr import Expr
-
-    if isinstance(tree, Expr):
-        yield tree
-    elif isinstance(tree, dict):
-        for child in tree.values():
-            yield from _tree_exprs(child)
-    elif isinstance(tree, list):
-        for child in tree:
-            yield from _tree_exprs(child)
+def _one_text(node: dict[str, Any]) -> str | None:
+    found = _texts(node) if node["type"] == "literal" else None
+    return found[0] if found is not None and len(found) == 1 else None
 
 
 def prune(value: Any, demand: Demand) -> Any:
@@ -287,5 +250,5 @@ def prune(value: Any, demand: Demand) -> Any:
     if type(value) is not dict:
         return value
     if demand.every is not None:
-        return {k: prune(v, _j(demand.fields.get(k), demand.every)) for k, v in value.items()}
+        return {k: prune(v, joined(demand.fields.get(k), demand.every)) for k, v in value.items()}
     return {k: prune(value[k], d) for k, d in demand.fields.items() if k in value}

@@ -24,7 +24,7 @@ from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
-from sff.projection import reads_of
+from sff.reads import reads_of
 from sff.resilience import Deadline, budget_of
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback

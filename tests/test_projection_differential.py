@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from sff import Backend, ExpressionError, Function
@@ -25,12 +25,32 @@ from sff.errors import SffError
 from sff.http import response
 from sff.http.projected import MISS, Projected, for_demand
 from sff.http.response import parse_json
+from sff.reads import reads
 from tests.test_jmes_fuzz import _LITERALS, _NAMES, _grow
 from tests.test_jmes_fuzz import EXPRESSIONS as LARGER
 
 # small expressions, mostly: a mistake shows on a short one over a document that has it
 EXPRESSIONS = st.recursive(st.sampled_from([*_NAMES, "@", *_LITERALS]), _grow, max_leaves=3)
 SHORT = st.recursive(st.sampled_from([*_NAMES, "@"]), _grow, max_leaves=2)
+_ON = st.sampled_from(["@", *_NAMES])
+_KEY = st.sampled_from(_NAMES)
+# the keyed functions with literal keys (what `sff.projection` reads precisely) and
+# filters comparing fields, grown a little
+KEYED = st.recursive(
+    st.tuples(st.sampled_from(["index_by", "group_by"]), _ON, _KEY).map(
+        lambda t: f"{t[0]}({t[1]}, '{t[2]}')"
+    )
+    | st.tuples(_ON, _ON, _KEY, _KEY, _KEY).map(
+        lambda t: f"join_on({t[0]}, {t[1]}, '{t[2]}', '{t[3]}', '{t[4]}')"
+    )
+    | st.tuples(_ON, _KEY).map(lambda t: f"pick({t[0]}, ['{t[1]}', 'd'])")
+    # filters that compare fields, the commonest shape of all
+    | st.tuples(_ON, _KEY, _KEY | st.sampled_from(["'x'", "`1`", "`null`"]), _KEY).map(
+        lambda t: f"{t[0]}[?{t[1]} == {t[2]}].{t[3]}"
+    ),
+    _grow,
+    max_leaves=2,
+)
 _KEYS = [*_NAMES, "d", "d", "é"]  # d and é are never named by an expression: always pruned
 _SCALARS = (
     st.none()
@@ -44,6 +64,13 @@ DOCS = st.recursive(
     _SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(_KEYS), inner),
     max_leaves=25,
+)
+# arrays of records whose keys join (index_by, group_by, join_on meet on equal values)
+_RECORD = st.dictionaries(
+    st.sampled_from(_KEYS), st.sampled_from(["x", "y", 1, 2]) | DOCS, min_size=1, max_size=4
+)
+DOCS = DOCS | st.lists(_RECORD, max_size=4) | st.dictionaries(
+    st.sampled_from(_NAMES), st.lists(_RECORD, max_size=4), max_size=2
 )
 api = Backend("api", default="http://127.0.0.1:9")
 REQUEST = httpx.Request("GET", "http://127.0.0.1:9/x")
@@ -77,7 +104,7 @@ def check(text: str, doc: Any, ascii_only: bool) -> None:
     fn = declared(text)
     if fn is None:
         return
-    demand = pj.reads(fn)["s"]
+    demand = reads(fn)["s"]
     body = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     full_how, full = parsed(body, None)
     projected_how, projected = parsed(body, demand)
@@ -85,9 +112,9 @@ def check(text: str, doc: Any, ascii_only: bool) -> None:
     if full_how != "ok":
         return
     assert outcome(fn, projected) == outcome(fn, full), (text, demand, body)
-    # and the decoder keeps exactly what the demand says (or the whole, where it gave up)
-    if projected is not full and not _same_json(projected, full):
-        assert _same_json(projected, pj.prune(full, demand)), (text, demand, body)
+    # and the decoder keeps all the demand says, and nothing else than the document has
+    # (more than the demand where it reads deep arrays whole)
+    assert _same_json(pj.prune(projected, demand), pj.prune(full, demand)), (text, body)
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -110,7 +137,7 @@ PROPERTY = settings(
 
 
 @PROPERTY
-@given(text=EXPRESSIONS, doc=DOCS, ascii_only=st.booleans())
+@given(text=EXPRESSIONS | KEYED, doc=DOCS, ascii_only=st.booleans())
 def test_a_projected_decode_answers_as_the_full_parse(
     text: str, doc: Any, ascii_only: bool
 ) -> None:
@@ -161,10 +188,11 @@ def test_the_property_catches_a_planted_mistake(
     label: str, plant: Callable[[pytest.MonkeyPatch], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plant(monkeypatch)
-    pj._known.clear()
 
+    # an explicit seed: the inner function's digest is not stable from run to run
+    @seed(18)
     @settings(PROPERTY, max_examples=6000, phases=[Phase.generate])  # found, not shrunk
-    @given(text=SHORT | EXPRESSIONS, doc=DOCS, ascii_only=st.booleans())
+    @given(text=KEYED | SHORT, doc=DOCS, ascii_only=st.booleans())
     def planted(text: str, doc: Any, ascii_only: bool) -> None:
         check(text, doc, ascii_only)
 
