@@ -120,7 +120,8 @@ class Result:
     def body(self) -> bytes:
         if self._body is None:
             if isinstance(self.data, BaseModel):
-                self._body = self.data.model_dump_json().encode()
+                # straight to bytes: model_dump_json() is this decoded to text (then encoded)
+                self._body = self.data.__pydantic_serializer__.to_json(self.data)
             else:
                 self._body = _dumps(self.data, self.meta.function)
         return self._body

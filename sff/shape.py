@@ -29,7 +29,14 @@ class Shape:
 
     def apply(self, context: Mapping[str, Any]) -> Any:
         """Shaped and validated data: a contract instance, or plain JSON without one."""
-        data = self.value.render(context) if self.value else _sources_only(context)
+        return self.validate(self.render(context))
+
+    def render(self, context: Mapping[str, Any]) -> Any:
+        """The shaped data, before the contract."""
+        return self.value.render(context) if self.value else _sources_only(context)
+
+    def validate(self, data: Any) -> Any:
+        """``data`` into the contract (its validator is built once, with the class)."""
         if self.contract is None:
             return data
         try:

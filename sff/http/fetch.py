@@ -28,6 +28,7 @@ from sff.http.response import Request, dedup_key, parse_json
 from sff.http.send import send_lean, send_once
 from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
+from sff.projection import Demand
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
@@ -43,9 +44,12 @@ class HttpFetcher:
         incoming_headers: Mapping[str, str],
         request_id: str,
         cache: SourceCache | None = None,
+        reads: Mapping[str, Demand] | None = None,
     ) -> None:
         self.cache = cache
         self.started = time.perf_counter()  # the invocation's clock: Invocation sets it
+        # what the function reads of each source's JSON: a large body is decoded into that
+        self._reads: Mapping[str, Demand] = reads or {}
         self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
@@ -83,6 +87,7 @@ class HttpFetcher:
         for work in unfinished:
             work.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
+        self._inflight.clear()  # nothing joins now: their values are the context's alone
         if self._own_client and self._client is not None:
             await self._client.aclose()
 
@@ -103,7 +108,7 @@ class HttpFetcher:
             if entry is not None:
                 src.cache, src.fresh_s = "fresh", fresh_for(entry)
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
-                return parse_json(node.name, built, 200, entry.body)
+                return parse_json(node.name, built, 200, entry.body, self._reads.get(node.name))
             if conditions:  # a stale copy with validators: ask whether it still is good
                 parts[4].update(conditions)
                 built = None
@@ -113,7 +118,8 @@ class HttpFetcher:
         remember = copy
         key = shared = None
         if source.method in ("GET", "HEAD"):
-            key = (source.method, *dedup_key(request))
+            # what is read of the answer keys it too: a projected value serves only its like
+            key = (source.method, *dedup_key(request), self._reads.get(node.name))
             if key in self._inflight:
                 return await self._shared(key, src)
             shared = self._instance_key(node, request)
@@ -146,7 +152,7 @@ class HttpFetcher:
             ok, who = self.cache.identity(node)
             if not ok or who is None:
                 return None
-        return coalesce.key_of(request, who)
+        return (*coalesce.key_of(request, who), self._reads.get(node.name))
 
     async def _joined(self, flight: coalesce.Flight, src: SourceMeta) -> tuple[bool, Any]:
         work, origin = flight
@@ -206,6 +212,7 @@ class HttpFetcher:
         statuses = policy.statuses
         per_attempt = timeout or backend.timeout_s
 
+        reads = self._reads.get(name)
         made = [0]  # attempts of this request (src.attempts also counts other items')
 
         def count(number: int) -> None:
@@ -234,8 +241,8 @@ class HttpFetcher:
             if status == 304 and remember is not None and remember.entry is not None:
                 src.cache = "revalidated"
                 tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
-                return parse_json(name, request, 200, remember.refreshed(caching).body)
-            value = parse_json(name, request, status, body)
+                return parse_json(name, request, 200, remember.refreshed(caching).body, reads)
+            value = parse_json(name, request, status, body, reads)
             if remember is not None:
                 remember.remember(status, body, caching)
             return value

@@ -8,6 +8,8 @@ from sff import jsonsafe
 from sff.errors import SourceError
 from sff.http._httpx import httpx
 from sff.http.lean import LeanRequest
+from sff.http.projected import MIN_BYTES, MISS, for_demand
+from sff.projection import Demand
 from sff.resilience import Retryable
 
 EXCERPT_CHARS = 200
@@ -53,9 +55,18 @@ def judge(
     raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
 
 
-def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
+def parse_json(
+    name: str, request: Request, status: int, body: bytes, reads: Demand | None = None
+) -> Any:
+    """The body's JSON; with ``reads`` (what the function reads of it, see
+    `sff.projection`) a large body is decoded into only that (`sff.http.projected`)."""
     if status == 204 or request.method == "HEAD":
         return None
+    if reads is not None and len(body) >= MIN_BYTES:
+        project = for_demand(reads)
+        value = MISS if project is None else project(body)
+        if value is not MISS:
+            return value
     where = describe(request)
     if not body.strip():
         raise SourceError(
