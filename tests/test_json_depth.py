@@ -132,3 +132,24 @@ def test_the_check_agrees_with_a_recursive_depth_on_random_bodies() -> None:
                 jsonsafe.loads(body, limit)
         else:
             assert jsonsafe.loads(body, limit) == value
+
+
+def projected(depth: int) -> bytes:
+    """A body large enough to be decoded by projection, with a ``depth``-deep value."""
+    rows = json.dumps([{"k": i, "pad": "x" * 50} for i in range(2000)]).encode()
+    return b'{"rows":' + rows + b',"deep":' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize("shape", ['{"n": length(a.rows), "d": a.deep}', '{"n": length(a.rows)}'])
+async def test_a_projected_body_past_the_recursion_limit_is_a_clean_source_failure(
+    shape: str,
+) -> None:
+    """Projection bounds nesting by the recursion limit (README): read or not, a body too deep
+    for it fails the source, and one between 512 and it is read, never a raw error."""
+    async with Recorder(always(ok(projected(5_000)))) as deep, Recorder(
+        always(ok(projected(600)))
+    ) as fair:
+        error = await failure(Function("f", sources={"a": api(deep.url).get("/x")}, shape=shape))
+        result = await Function("f", sources={"a": api(fair.url).get("/x")}, shape=shape).invoke()
+    assert error.code == "source_failed" and "nested deeper" in error.message
+    assert result.data["n"] == 2000
