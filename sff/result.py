@@ -34,6 +34,9 @@ class SourceMeta:
     excerpt: str | None = None  # the start of a failed backend's body, redacted
     cache_control: str | None = None  # what the backend's answer declared
     fresh_s: float | None = None  # how long the backend said it stays fresh, from now
+    # a retried request's attempts, each {start_ms, end_ms, status?, error?} (invocation
+    # offsets); only when some request of this source made more than one
+    spans: list[dict[str, Any]] | None = None
     # The last answer's raw headers, and per `each` item its status and headers (only for
     # a source whose response an expression reads): `sff.http.exposed` makes them
     # `meta.<source>.headers` / `.items`. Never part of `to_dict` (meta, logs, the page).
@@ -62,8 +65,10 @@ class SourceMeta:
             for f in fields(self)
             if f.name not in _RAW and getattr(self, f.name) is not None
         }
-        if self.item_errors is not None:  # a copy, as the rest is (immutable values)
-            data["item_errors"] = [dict(e) for e in self.item_errors]
+        for name in ("item_errors", "spans"):  # copies, as the rest is (immutable values)
+            listed = getattr(self, name)
+            if listed is not None:
+                data[name] = [dict(e) for e in listed]
         if self.duration_ms is not None:
             data["duration_ms"] = round(self.duration_ms, 2)
         return data
@@ -130,7 +135,8 @@ class Result:
     def body(self) -> bytes:
         if self._body is None:
             if isinstance(self.data, BaseModel):
-                self._body = self.data.model_dump_json().encode()
+                # straight to bytes: model_dump_json() is this decoded to text (then encoded)
+                self._body = self.data.__pydantic_serializer__.to_json(self.data)
             else:
                 self._body = _dumps(self.data, self.meta.function)
         return self._body
