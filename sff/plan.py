@@ -130,9 +130,21 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         )
     if each is not None and "item" in each.names:
         raise PlanError(f"function {function!r}, source {name!r}: `each` cannot use `item`")
+    if opts.batch is not None or opts.paginate is not None:
+        _check_paging(function, name, source, request)
     outcomes = _meta_deps(function, f"source {name!r}", parts, known, whole=False)
     deps = frozenset(names - RESERVED) | outcomes
     return Node(name, source, deps, each, when, request, args, identity)
+
+
+def _check_paging(function: str, name: str, source: Source, request: Request | None) -> None:
+    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`)."""
+    from sff import batch, paginate
+
+    if source.options.batch is not None and not isinstance(source.options.batch, batch.Batch):
+        raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
+    batch.check(function, name, source, request)
+    paginate.check(function, name, source, isinstance(source, HttpSource))
 
 
 def _meta_deps(

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
+    from sff.batch import Batch
     from sff.function import Function
+    from sff.paginate import Paginate
 
 Duration: TypeAlias = float | int | str
 """Seconds as a number, or text such as ``"500ms"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"2d"``."""
@@ -164,6 +166,10 @@ class SourceOptions:
     """For `each`: the chain tried for one failed item before it counts as failed."""
     max_items: int = 1000
     """For `each`: more items than this fail the source at once, before any call."""
+    batch: Batch | None = None
+    """For `each`: send the items in chunks to a batch endpoint (`sff.batch`)."""
+    paginate: Paginate | None = None
+    """Follow the pages of a paged list and concatenate their items (`sff.paginate`)."""
 
     @property
     def required(self) -> bool:
@@ -184,6 +190,8 @@ def _options(
     response: Any = None,
     item_fallback: Fallbacks = None,
     max_items: int = 1000,
+    batch: Batch | None = None,
+    paginate: Paginate | None = None,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
@@ -213,6 +221,8 @@ def _options(
         response,
         item_chain,
         max_items,
+        batch,
+        paginate,
     )
 
 

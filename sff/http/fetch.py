@@ -131,6 +131,28 @@ class HttpFetcher:
             coalesce.register(self.client, shared, work, src)
         return await asyncio.shield(work)
 
+    async def fetch_page(
+        self,
+        node: Node,
+        parts: Parts,
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+    ) -> tuple[Any, dict[str, str]]:
+        """One page of a paginated source (`sff.pages` made its parts): retried like any
+        call, never shared or cached on its own (the whole list is), with its headers."""
+        source = node.source
+        assert isinstance(source, HttpSource)
+        request: Request | None = self._lean(node.name, source.backend, parts)
+        seen: dict[str, str] = {}
+        request = request or self._request(node.name, parts)
+        value = await self._send(node.name, source, request, src, deadline, timeout, None, seen)
+        return value, seen
+
+    def parts(self, node: Node, context: Mapping[str, Any]) -> Parts:
+        assert isinstance(node.source, HttpSource)
+        return self._render.parts(node, node.source, context)
+
     def _instance_key(self, node: Node, request: Request) -> coalesce.Key | None:
         """The key a GET is shared under across invocations: only on a lent (resident)
         client, and only when whose data it is can be told (see `sff.http.coalesce`)."""
@@ -197,6 +219,7 @@ class HttpFetcher:
         deadline: Deadline,
         timeout: float | None,
         remember: Copy | None = None,
+        seen: dict[str, str] | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
@@ -225,6 +248,8 @@ class HttpFetcher:
                 if traced is not None:
                     traced(status)
             src.status = status
+            if seen is not None:
+                seen.update(caching)
             self.received_bytes += len(body)
             src.cache_control = caching.get("cache-control")
             src.fresh_s = lifetime(caching, shared=False)

@@ -17,6 +17,9 @@ from sff.http.response import describe, judge
 from sff.resilience import Retryable
 from sff.spec import Backend
 
+# What an answer's headers are read for: caching, and `Link` (its next page, `sff.pages`).
+KEPT_HEADERS = (*CACHING_HEADERS, "link")
+
 
 async def send_once(
     client: httpx.AsyncClient,
@@ -47,7 +50,7 @@ async def send_once(
         raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = response.headers.get("retry-after")
     status, body = judge(name, request, response.status_code, body, retry_after, retry_statuses)
-    caching = {h: response.headers[h] for h in CACHING_HEADERS if h in response.headers}
+    caching = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
     return status, body, caching
 
 
@@ -93,7 +96,7 @@ async def send_lean(
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = header(headers, b"retry-after")
     status, body = judge(name, request, status, body, retry_after, retry_statuses)
-    found = ((h, header(headers, h.encode())) for h in CACHING_HEADERS)
+    found = ((h, header(headers, h.encode())) for h in KEPT_HEADERS)
     return status, body, {h: v for h, v in found if v is not None}
 
 
