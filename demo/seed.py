@@ -102,6 +102,33 @@ class Seed:
         self.todos_by_id[todo["id"]] = todo
         self.comments_by_todo[todo["id"]] = []
 
+    def crowd(self, todo_id: int, authors: int) -> None:
+        """Give todo ``todo_id`` one comment from each of ``authors`` distinct users, adding
+        guest users past the seeded ones: the scale batch tests and benchmarks need."""
+        for i in range(len(self.users) + 1, authors + 1):
+            guest = User(
+                id=i,
+                name=f"Guest {i}",
+                email=f"guest.{i}@acme.example",
+                team_id=self.teams[i % len(self.teams)]["id"],
+                avatar_url=f"https://avatars.acme.example/u/{i}.png",
+            )
+            self.users.append(guest)
+            self.users_by_id[i] = guest
+        first = max(c["id"] for c in self.comments) + 1
+        crowd = [
+            Comment(
+                id=first + n,
+                todo_id=todo_id,
+                user_id=n + 1,
+                body=f"Comment {n + 1}",
+                created_at=_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            for n in range(authors)
+        ]
+        self.comments = [c for c in self.comments if c["todo_id"] != todo_id] + crowd
+        self.comments_by_todo[todo_id] = crowd
+
 
 _TEAMS = [
     ("Platform", "platform", "APIs, infrastructure and the developer platform."),
