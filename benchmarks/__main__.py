@@ -23,6 +23,7 @@ MODULES = [
     "bounds",
     "coalesce",
     "wire",
+    "batch",
 ]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 

@@ -775,17 +775,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8801)
+    parser.add_argument(
+        "--crowd",
+        metavar="TODO:N",
+        help="give todo TODO one comment from each of N users (guests past the seeded 20)",
+    )
     args = parser.parse_args(argv)
     # Ctrl-C stops the server even when it was started with SIGINT ignored (a background job
     # of a non-interactive shell inherits that), since asyncio.run only takes SIGINT over
     # from Python's default handler.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.host, args.port))
+        asyncio.run(_serve_forever(args.host, args.port, args.crowd))
 
 
-async def _serve_forever(host: str, port: int) -> None:
+async def _serve_forever(host: str, port: int, crowd: str | None = None) -> None:
     backend = DemoBackend()
+    if crowd:
+        todo, _, authors = crowd.partition(":")
+        backend.data.crowd(int(todo), int(authors))
     url = await backend.start(host, port)
     print(f"demo backend listening on {url}  (Ctrl-C to stop)", flush=True)
     try:
