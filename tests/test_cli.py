@@ -132,6 +132,8 @@ def test_list_shows_route_input_sources_and_plan(
     assert "each  keys(index_by(comments, 'user_id'))" in out
     assert "stages    [user, todos] → [team, members]" in out
     assert "critical  todo → owner" in out
+    assert "batch 50 per request, by id" in out
+    assert "pages cursor ?cursor= from next_cursor · items items · max_pages 5" in out
 
 
 def test_list_json_describes_every_function(

@@ -3,7 +3,9 @@ what arrived) and a third-party-style Starlette app under uvicorn."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sff import Backend, Batch, Fallback, Function, Paginate, Result, SourceErro
 from tests import paged_server
 from tests.echo_server import EchoServer
 
+EVENTS = Path(__file__).parent / "events"
 CROWDED = 37  # the todo given 100 commenters
 
 
@@ -259,3 +262,15 @@ def test_a_failing_page_two_keeps_page_one_unless_the_list_must_be_complete(api:
     with pytest.raises(SourceError) as failure:
         run_paged(api, "/v1/flaky", Paginate.pages(size=10, per_page="limit", complete=True))
     assert failure.value.status == 502 and "must be complete" in failure.value.message
+
+
+def test_the_lambda_adapter_answers_a_cut_short_feed_as_200_marked_pages(
+    demo_env: DemoBackend,
+) -> None:
+    event = json.loads((EVENTS / "aws_lambdaFunctionUrlEvent.json").read_text())
+    event["rawPath"] = "/activity_feed"
+    answer = activity_feed.handler(event, None)
+    assert answer["statusCode"] == 200
+    headers = {k.lower(): v for k, v in answer["headers"].items()}
+    assert headers["x-sff-degraded"] == "events;reason=pages"
+    assert json.loads(answer["body"])["reason"] == "pages"
