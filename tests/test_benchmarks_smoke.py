@@ -11,7 +11,16 @@ from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["fan-out", "deps/each", "cold start", "reshape", "resident", "memory", "coalescing"]
+BENCHMARKS = [
+    "fan-out",
+    "deps/each",
+    "cold start",
+    "reshape",
+    "resident",
+    "memory",
+    "coalescing",
+    "batch",
+]
 
 
 def test_smoke_run_prints_the_table_and_writes_results(tmp_path: Path) -> None:
