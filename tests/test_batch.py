@@ -10,7 +10,17 @@ import httpx
 import pytest
 import respx
 
-from sff import Backend, Batch, DeclarationError, Fallback, Function, Result, Retry, SourceError
+from sff import (
+    Backend,
+    Batch,
+    DeclarationError,
+    Fallback,
+    Function,
+    Result,
+    Retry,
+    SourceError,
+    call,
+)
 from sff.cache import MemoryStore
 from sff.testing import MockBackends, invoke
 
@@ -233,3 +243,19 @@ def test_batch_is_checked_at_declaration(options: dict[str, object], said: str) 
 def test_batch_arguments_are_checked(bad: dict[str, object]) -> None:
     with pytest.raises(DeclarationError):
         Batch(**bad)  # type: ignore[arg-type]
+
+
+def test_a_call_source_gets_the_chunk_as_its_argument() -> None:
+    seen: list[list[int]] = []
+
+    async def lookup(ids: list[int]) -> dict[str, object]:
+        seen.append(ids)
+        return {str(i): person(i) for i in ids}
+
+    fn = Function(
+        "sdk",
+        sources={"people": call(lookup, {"ids": "item"}, each="input.ids", batch=Batch(size=2))},
+    )
+    result = fn.run({"ids": [4, 5, 6]})
+    assert seen == [[4, 5], [6]]
+    assert result.json()["people"] == [person(4), person(5), person(6)]
