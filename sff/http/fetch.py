@@ -15,6 +15,7 @@ from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
+from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
@@ -23,7 +24,7 @@ from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
-from sff.http.send import send_lean, send_once
+from sff.http.send import PAGE_HEADERS, send_lean, send_once
 from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
 from sff.resilience import Deadline, with_retries
@@ -224,6 +225,7 @@ class HttpFetcher:
         backend = source.backend
         policy = source.options.retry or backend.retry
         statuses = policy.statuses
+        kept = CACHING_HEADERS if seen is None else PAGE_HEADERS
         per_attempt = timeout or backend.timeout_s
 
         made = [0]  # attempts of this request (src.attempts also counts other items')
@@ -239,11 +241,11 @@ class HttpFetcher:
                     sender = self._lean_sender
                     assert isinstance(sender, LeanSender)
                     status, body, caching = await send_lean(
-                        sender, name, backend, request, seconds, statuses
+                        sender, name, backend, request, seconds, statuses, kept
                     )
                 else:
                     status, body, caching = await send_once(
-                        self.client, name, backend, request, seconds, statuses
+                        self.client, name, backend, request, seconds, statuses, kept
                     )
                 if traced is not None:
                     traced(status)
