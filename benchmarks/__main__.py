@@ -24,6 +24,7 @@ MODULES = [
     "coalesce",
     "wire",
     "large",
+    "batch",
 ]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 

@@ -13,10 +13,11 @@ DELAY_HEADER = "x-demo-delay-ms"
 
 
 @contextlib.contextmanager
-def backend_process() -> Iterator[str]:
-    """Start ``python -m demo.backend`` on a free loopback port; yield its base URL."""
+def backend_process(*args: str) -> Iterator[str]:
+    """Start ``python -m demo.backend`` on a free loopback port; yield its base URL.
+    ``args`` go to the backend (e.g. ``--crowd 37:100``)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "demo.backend", "--host", "127.0.0.1", "--port", "0"],
+        [sys.executable, "-m", "demo.backend", "--host", "127.0.0.1", "--port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

@@ -48,10 +48,16 @@ CASES = [
         check=lambda d: d["user"]["id"] == 1 and d["open_count"] == len(d["open"]),
     ),
     Case(
-        "a todo with its comments and their authors (each)",
+        "a todo with its comments and their authors (each, batched)",
         "todo_detail",
         {"todo_id": 37},
         check=lambda d: all(c["author"] for c in d["comments"]),
+    ),
+    Case(
+        "one user's activity, every page of a cursor-paged list (paginate)",
+        "activity_feed",
+        {"user_id": 3},
+        check=lambda d: d["complete"] and d["count"] == len(d["events"]) > 20,
     ),
     Case(
         "page 2 of the open todos, 5 per page",

@@ -7,6 +7,11 @@ sff's overhead is measured against.
 Routes (all JSON)::
 
     GET  /users  /users/{id}  /teams  /teams/{id}  /teams/{id}/members
+    GET  /users?id=1&id=2    a batch: those users, as an array
+    POST /users/lookup       {"ids": [1, 2]} -> {"1": {...}, "2": {...}} (a batch, keyed by id)
+    GET  /activity?page=&per_page=&userId=      comment events, newest first, page numbers
+    GET  /activity/cursor?cursor=&limit=        {"items": [...], "next_cursor": ... | null}
+    GET  /activity/linked?page=&per_page=       the array, and Link: <...>; rel="next"
     GET  /todos?userId=&done=&tag=&q=&limit=&offset=   (X-Total-Count: matches before paging)
     GET  /todos/{id}  /todos/{id}/comments  /comments?todoId=&limit=&offset=
     POST /todos            JSON body -> 201, visible to later GETs on this server
@@ -259,7 +264,76 @@ def _match(pattern: tuple[str, ...], segments: tuple[str, ...]) -> Params | None
 
 
 def list_users(app: DemoBackend, req: Request, p: Params) -> Response:
-    return json_response(app.data.users)
+    """All users, or a batch: ``?id=1&id=2`` gives those that exist, in the asked order."""
+    asked = [v for k, v in req.query if k == "id"]
+    if not asked:
+        return json_response(app.data.users)
+    by_id = app.data.users_by_id
+    return json_response([by_id[i] for i in _ids(asked) if i in by_id])
+
+
+def lookup_users(app: DemoBackend, req: Request, p: Params) -> Response:
+    """A batch by POST: ``{"ids": [1, 2]}`` gives ``{"1": {...}, "2": {...}}`` (object keyed by
+    id; unknown ids are left out)."""
+    asked = _json_object(req).get("ids")
+    if not isinstance(asked, list) or not all(type(i) is int for i in asked):
+        raise HttpError(422, "ids must be a list of integers", field="ids")
+    found = {str(i): app.data.users_by_id[i] for i in asked if i in app.data.users_by_id}
+    return json_response(found)
+
+
+def _ids(raw: list[str]) -> list[int]:
+    if not all(v.isascii() and v.isdigit() for v in raw):
+        raise HttpError(400, "id must be an integer", param="id")
+    return [int(v) for v in raw]
+
+
+def activity_pages(app: DemoBackend, req: Request, p: Params) -> Response:
+    """Page-number style: ``?page=1&per_page=20`` (X-Total-Count: every event)."""
+    events = _activity(app, req)
+    page, per_page = _int_arg(req, "page", minimum=1) or 1, _per_page(req)
+    start = (page - 1) * per_page
+    return json_response(
+        events[start : start + per_page], headers=[("X-Total-Count", str(len(events)))]
+    )
+
+
+def activity_cursor(app: DemoBackend, req: Request, p: Params) -> Response:
+    """Cursor style: ``{"items": [...], "next_cursor": "c40" | null}``; ``?cursor=c40``."""
+    events = _activity(app, req)
+    raw = req.arg("cursor") or "c0"
+    if not (raw.startswith("c") and raw[1:].isascii() and raw[1:].isdigit()):
+        raise HttpError(400, "bad cursor", param="cursor")
+    start, limit = int(raw[1:]), _per_page(req, "limit")
+    end = start + limit
+    following = f"c{end}" if end < len(events) else None
+    return json_response({"items": events[start:end], "next_cursor": following})
+
+
+def activity_linked(app: DemoBackend, req: Request, p: Params) -> Response:
+    """Link style: the array, and ``Link: </activity/linked?page=N&per_page=M>; rel="next"``
+    while more pages remain."""
+    events = _activity(app, req)
+    page, per_page = _int_arg(req, "page", minimum=1) or 1, _per_page(req)
+    start = (page - 1) * per_page
+    headers = []
+    if start + per_page < len(events):
+        kept = [(k, v) for k, v in req.query if k not in ("page", "per_page")]
+        query = urlencode([*kept, ("page", page + 1), ("per_page", per_page)])
+        headers.append(("Link", f'</activity/linked?{query}>; rel="next"'))
+    return json_response(events[start : start + per_page], headers=headers)
+
+
+def _per_page(req: Request, name: str = "per_page") -> int:
+    value = _int_arg(req, name, minimum=1)
+    return min(value or 20, 100)
+
+
+def _activity(app: DemoBackend, req: Request) -> list[dict[str, Any]]:
+    """Comment events, newest first; ``?userId=`` keeps one user's."""
+    user_id = _int_arg(req, "userId", minimum=None)
+    events = app.data.activity
+    return events if user_id is None else [e for e in events if e["user_id"] == user_id]
 
 
 def get_user(app: DemoBackend, req: Request, p: Params) -> Response:
@@ -379,6 +453,7 @@ def reset(app: DemoBackend, req: Request, p: Params) -> Response:
 ROUTES = Router(
     [
         ("GET", "/users", list_users),
+        ("POST", "/users/lookup", lookup_users),
         ("GET", "/users/{id}", get_user),
         ("GET", "/teams", list_teams),
         ("GET", "/teams/{id}", get_team),
@@ -390,6 +465,9 @@ ROUTES = Router(
         ("GET", "/comments", list_comments),
         ("POST", "/notifications", send_notification),
         ("*", "/echo/{rest*}", echo),
+        ("GET", "/activity", activity_pages),
+        ("GET", "/activity/cursor", activity_cursor),
+        ("GET", "/activity/linked", activity_linked),
         ("GET", "/big", big),
         ("GET", "/_stats", stats),
         ("POST", "/_reset", reset),
@@ -697,17 +775,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8801)
+    parser.add_argument(
+        "--crowd",
+        metavar="TODO:N",
+        help="give todo TODO one comment from each of N users (guests past the seeded 20)",
+    )
     args = parser.parse_args(argv)
     # Ctrl-C stops the server even when it was started with SIGINT ignored (a background job
     # of a non-interactive shell inherits that), since asyncio.run only takes SIGINT over
     # from Python's default handler.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args.host, args.port))
+        asyncio.run(_serve_forever(args.host, args.port, args.crowd))
 
 
-async def _serve_forever(host: str, port: int) -> None:
+async def _serve_forever(host: str, port: int, crowd: str | None = None) -> None:
     backend = DemoBackend()
+    if crowd:
+        todo, _, authors = crowd.partition(":")
+        backend.data.crowd(int(todo), int(authors))
     url = await backend.start(host, port)
     print(f"demo backend listening on {url}  (Ctrl-C to stop)", flush=True)
     try:

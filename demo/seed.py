@@ -57,6 +57,14 @@ class Comment(TypedDict):
     created_at: str
 
 
+class Activity(TypedDict):
+    id: int
+    kind: str
+    todo_id: int
+    user_id: int
+    at: str
+
+
 @dataclass
 class Seed:
     """The data set plus id indexes; ``todos`` may grow (POST /todos), the rest is fixed."""
@@ -69,6 +77,7 @@ class Seed:
     teams_by_id: dict[int, Team] = field(init=False)
     todos_by_id: dict[int, Todo] = field(init=False)
     comments_by_todo: dict[int, list[Comment]] = field(init=False)
+    activity: list[Activity] = field(init=False)  # comment events, newest first
 
     def __post_init__(self) -> None:
         self.users_by_id = {u["id"]: u for u in self.users}
@@ -77,11 +86,48 @@ class Seed:
         self.comments_by_todo = {t["id"]: [] for t in self.todos}
         for c in self.comments:
             self.comments_by_todo[c["todo_id"]].append(c)
+        self.activity = [
+            Activity(
+                id=c["id"],
+                kind="comment",
+                todo_id=c["todo_id"],
+                user_id=c["user_id"],
+                at=c["created_at"],
+            )
+            for c in sorted(self.comments, key=lambda c: (c["created_at"], c["id"]), reverse=True)
+        ]
 
     def add_todo(self, todo: Todo) -> None:
         self.todos.append(todo)
         self.todos_by_id[todo["id"]] = todo
         self.comments_by_todo[todo["id"]] = []
+
+    def crowd(self, todo_id: int, authors: int) -> None:
+        """Give todo ``todo_id`` one comment from each of ``authors`` distinct users, adding
+        guest users past the seeded ones: the scale batch tests and benchmarks need."""
+        for i in range(len(self.users) + 1, authors + 1):
+            guest = User(
+                id=i,
+                name=f"Guest {i}",
+                email=f"guest.{i}@acme.example",
+                team_id=self.teams[i % len(self.teams)]["id"],
+                avatar_url=f"https://avatars.acme.example/u/{i}.png",
+            )
+            self.users.append(guest)
+            self.users_by_id[i] = guest
+        first = max(c["id"] for c in self.comments) + 1
+        crowd = [
+            Comment(
+                id=first + n,
+                todo_id=todo_id,
+                user_id=n + 1,
+                body=f"Comment {n + 1}",
+                created_at=_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+            for n in range(authors)
+        ]
+        self.comments = [c for c in self.comments if c["todo_id"] != todo_id] + crowd
+        self.comments_by_todo[todo_id] = crowd
 
 
 _TEAMS = [

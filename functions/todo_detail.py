@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from contracts.todo_detail import TodoDetail
 from functions.backends import todos, users
-from sff import Fallback, Function
+from sff import Batch, Fallback, Function
 
 
 class TodoQuery(BaseModel):
@@ -23,10 +23,13 @@ todo_detail = Function(
         "todo": todos.get("/todos/{input.todo_id}", propagate=(404,)),
         "comments": todos.get("/todos/{input.todo_id}/comments", propagate=(404,)),
         "owner": users.get("/users/{todo.user_id}"),
-        # One call per distinct commenter (index_by keeps one entry per user id).
+        # The distinct commenters (index_by keeps one entry per user id), up to 50 per
+        # request to the batch route: GET /users?id=3&id=7...
         "authors": users.get(
-            "/users/{item}",
+            "/users",
+            query={"id": "item"},
             each="keys(index_by(comments, 'user_id'))",
+            batch=Batch(size=50, key="id"),
             concurrency=8,
             timeout="800ms",
             fallback=Fallback.value([]),

@@ -4,6 +4,7 @@ Declare a `Function` over `Backend` sources; sff infers the plan, fans out, retr
 falls back, reshapes with JMESPath and answers in your pydantic contract.
 """
 
+from sff.batch import Batch
 from sff.errors import (
     ConfigError,
     ContractError,
@@ -16,11 +17,13 @@ from sff.errors import (
     SourceError,
 )
 from sff.function import Function
+from sff.paginate import Paginate
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import Backend, Circuit, Fallback, Retry, call
 
 __all__ = [
     "Backend",
+    "Batch",
     "Circuit",
     "ConfigError",
     "ContractError",
@@ -31,6 +34,7 @@ __all__ = [
     "Function",
     "InputError",
     "Meta",
+    "Paginate",
     "PlanError",
     "Result",
     "Retry",

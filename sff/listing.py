@@ -14,6 +14,7 @@ from sff.waterfall import stages_text
 
 if TYPE_CHECKING:
     from sff.function import Function
+    from sff.paginate import Paginate
     from sff.project import Found, Project
     from sff.spec import Fallback, Source
 
@@ -125,6 +126,8 @@ def _source_fields(fn: Function, name: str) -> dict[str, Any]:
         concurrency=opts.concurrency if opts.each else None,
         tolerate=opts.tolerate or None,
         item_fallback=[_fallback_text(f) for f in opts.item_fallback],
+        batch=None if opts.batch is None else {"size": opts.batch.size, "key": opts.batch.key},
+        paginate=_paginate(opts.paginate),
         when=opts.when,
         timeout_s=_timeout(source),
         retry=_retry(source),
@@ -160,6 +163,22 @@ def meta_sources(fn: Function, name: str | None) -> set[str]:
         if "meta" in expr.names:
             found |= meta_refs(expr._ast) or set(fn.plan.order)
     return found
+
+
+def _paginate(declared: Paginate | None) -> dict[str, Any] | None:
+    if declared is None:
+        return None
+    fields = {
+        "style": declared.style,
+        "param": declared.param,
+        "size_param": declared.size_param,
+        "size": declared.size,
+        "next": declared.next,
+        "items": declared.items,
+        "max_pages": declared.max_pages,
+        "complete": declared.complete,
+    }
+    return {k: v for k, v in fields.items() if v is not None} | {"text": declared.describe()}
 
 
 def _timeout(source: Source) -> float | None:
@@ -210,6 +229,10 @@ def _source_text(fn: Function, name: str, indent: str) -> str:
         lines += [f"arg   {k} = {_template(v)}" for k, v in f.get("args", {}).items()]
     lines += [f"{key:<5} {f[key]}" for key in ("each", "when") if key in f]
     lines += _each_text(f)
+    lines += (
+        [f"batch {f['batch']['size']} per request, by {f['batch']['key']}"] if "batch" in f else []
+    )
+    lines += [f"pages {f['paginate']['text']}"] if "paginate" in f else []
     lines += [f"identity {f['identity']}"] if "identity" in f else []
     lines += ["personal"] if f.get("personal") else []
     lines += [f"response {f['response']}"] if "response" in f else []

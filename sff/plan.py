@@ -135,6 +135,8 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         raise PlanError(f"function {function!r}, source {name!r}: `each` cannot use `item`")
     if opts.propagate:
         _check_propagate(function, name, source)
+    if opts.batch is not None or opts.paginate is not None:
+        _check_paging(function, name, source, request)
     outcomes = _meta_deps(function, f"source {name!r}", parts, known, whole=False)
     deps = frozenset(names - RESERVED) | outcomes
     return Node(name, source, deps, each, when, request, args, identity)
@@ -159,6 +161,16 @@ def _check_propagate(function: str, name: str, source: Source) -> None:
             function=function,
             where=place,
         )
+
+
+def _check_paging(function: str, name: str, source: Source, request: Request | None) -> None:
+    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`)."""
+    from sff import batch, paginate
+
+    if source.options.batch is not None and not isinstance(source.options.batch, batch.Batch):
+        raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
+    batch.check(function, name, source, request)
+    paginate.check(function, name, source, isinstance(source, HttpSource))
 
 
 def _meta_deps(

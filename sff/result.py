@@ -26,6 +26,7 @@ class SourceMeta:
     items: int | None = None
     failed_items: int | None = None  # `each` items that failed (tolerated, or a fallback stood in)
     item_errors: list[dict[str, Any]] | None = None  # per failed item: index, cause, fallback
+    pages: int | None = None  # pages a `paginate=` source fetched
     # fresh (served without calling) | revalidated (a 304 confirmed it) | stale (a fallback)
     cache: str | None = None
     degraded: str | None = None  # why a fallback stands in

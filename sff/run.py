@@ -271,6 +271,10 @@ class Invocation:
     async def fetch(self, node: Node, src: SourceMeta) -> Any:
         timeout = node.source.options.timeout
         if node.each is None:
+            if node.source.options.paginate is not None:
+                from sff import pages
+
+                return await pages.follow(self, node, src, timeout)
             return await self.fetch_one(node, self.context, src, timeout)
         each = node.each
         items = await bounded.evaluate(
@@ -290,6 +294,10 @@ class Invocation:
             raise SourceError(
                 node.name, f"`each` gave {len(items)} items, over its max_items of {limit}"
             )
+        if node.source.options.batch is not None:
+            from sff import batched
+
+            return await batched.fetch(self, node, src, items, timeout)
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
         values: list[Any] = [None] * len(items)

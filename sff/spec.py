@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
+    from sff.batch import Batch
     from sff.function import Function
+    from sff.paginate import Paginate
 
 Duration: TypeAlias = float | int | str
 """Seconds as a number, or text such as ``"500ms"``, ``"30s"``, ``"5m"``, ``"1h"``, ``"2d"``."""
@@ -166,6 +168,10 @@ class SourceOptions:
     """For `each`: more items than this fail the source at once, before any call."""
     propagate: frozenset[int] = frozenset()
     """4xx statuses of a required HTTP source that become the answer's (`sff.propagate`)."""
+    batch: Batch | None = None
+    """For `each`: send the items in chunks to a batch endpoint (`sff.batch`)."""
+    paginate: Paginate | None = None
+    """Follow the pages of a paged list and concatenate their items (`sff.paginate`)."""
 
     @property
     def required(self) -> bool:
@@ -187,6 +193,8 @@ def _options(
     item_fallback: Fallbacks = None,
     max_items: int = 1000,
     propagate: Iterable[int] | int | None = None,
+    batch: Batch | None = None,
+    paginate: Paginate | None = None,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
@@ -217,6 +225,8 @@ def _options(
         item_chain,
         max_items,
         _propagate(propagate),
+        batch,
+        paginate,
     )
 
 

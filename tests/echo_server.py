@@ -60,11 +60,13 @@ async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 class EchoServer:
-    def __init__(self) -> None:
+    """The echo app (or another ASGI ``app``) under uvicorn on a free loopback port."""
+
+    def __init__(self, app: Any = echo_app) -> None:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(echo_app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True

@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
     "fan-out", "deps/each", "cold start", "reshape", "resident", "memory", "coalescing", "large",
+    "batch",
 ]  # fmt: skip
 
 

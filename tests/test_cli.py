@@ -132,6 +132,8 @@ def test_list_shows_route_input_sources_and_plan(
     assert "each  keys(index_by(comments, 'user_id'))" in out
     assert "stages    [user, todos] → [team, members]" in out
     assert "critical  todo → owner" in out
+    assert "batch 50 per request, by id" in out
+    assert "pages cursor ?cursor= from next_cursor · items items · max_pages 5" in out
 
 
 def test_list_json_describes_every_function(
@@ -140,9 +142,13 @@ def test_list_json_describes_every_function(
     assert main(["list", "--json"]) == 0
 
     listed = {f["name"]: f for f in json.loads(capsys.readouterr().out)}
-    assert set(listed) == {"dashboard", "send_digest", "todo_detail", "todo_list"}
+    assert set(listed) == {"activity_feed", "dashboard", "send_digest", "todo_detail", "todo_list"}
     authors = listed["todo_detail"]["sources"]["authors"]
     assert authors["deps"] == ["comments"] and authors["fallback"] == ["value([])"]
+    assert authors["batch"] == {"size": 50, "key": "id"}
+    paged = listed["activity_feed"]["sources"]["events"]["paginate"]
+    assert paged["style"] == "cursor" and paged["next"] == "next_cursor"
+    assert paged["max_pages"] == 5 and paged["items"] == "items"
     assert listed["send_digest"]["sources"]["board"] == {
         "kind": "call",
         "target": "dashboard",
@@ -294,7 +300,7 @@ def test_invoke_forwards_headers_given_with_the_flag() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["invoke", "nope"], "unknown function 'nope'; known: dashboard, send_digest"),
+        (["invoke", "nope"], "unknown function 'nope'; known: activity_feed, dashboard"),
         (["invoke", "dashboard", "--input", "{user"], "--input is not valid JSON"),
         (["invoke", "dashboard", "--input", "@missing.json"], "--input @missing.json"),
         (["invoke", "dashboard", "--header", "no-colon"], "--header expects NAME:VALUE"),

@@ -8,6 +8,7 @@ import sff
 
 PUBLIC = [
     "Backend",
+    "Batch",
     "Circuit",
     "ConfigError",
     "ContractError",
@@ -18,6 +19,7 @@ PUBLIC = [
     "Function",
     "InputError",
     "Meta",
+    "Paginate",
     "PlanError",
     "Result",
     "Retry",

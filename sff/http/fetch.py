@@ -16,6 +16,7 @@ from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
+from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
@@ -26,7 +27,7 @@ from sff.http.exposed import Seen
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
-from sff.http.send import send_lean, send_once
+from sff.http.send import PAGE_HEADERS, send_lean, send_once
 from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
@@ -152,6 +153,30 @@ class HttpFetcher:
             coalesce.register(self.client, shared, work, src)
         return await asyncio.shield(work)
 
+    async def fetch_page(
+        self,
+        node: Node,
+        parts: Parts,
+        src: SourceMeta,
+        deadline: Deadline,
+        timeout: float | None,
+    ) -> tuple[Any, dict[str, str]]:
+        """One page of a paginated source (`sff.pages` made its parts): retried like any
+        call, never shared or cached on its own (the whole list is), with its headers."""
+        source = node.source
+        assert isinstance(source, HttpSource)
+        request: Request | None = self._lean(node.name, source.backend, parts)
+        headers: dict[str, str] = {}
+        request = request or self._request(node.name, parts)
+        value = await self._send(
+            node.name, source, request, src, deadline, timeout, None, page_headers=headers
+        )
+        return value, headers
+
+    def parts(self, node: Node, context: Mapping[str, Any]) -> Parts:
+        assert isinstance(node.source, HttpSource)
+        return self._render.parts(node, node.source, context)
+
     def _instance_key(self, node: Node, request: Request) -> coalesce.Key | None:
         """The key a GET is shared under across invocations: only on a lent (resident)
         client, and only when whose data it is can be told (see `sff.http.coalesce`)."""
@@ -219,11 +244,13 @@ class HttpFetcher:
         timeout: float | None,
         remember: Copy | None = None,
         seen: Seen | None = None,
+        page_headers: dict[str, str] | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
         propagated = source.options.propagate  # an answer, not an outage: never retried
         statuses = policy.statuses - propagated if propagated else policy.statuses
+        kept = CACHING_HEADERS if page_headers is None else PAGE_HEADERS
         per_attempt = timeout or backend.timeout_s
 
         reads = self._reads.get(name)
@@ -240,17 +267,19 @@ class HttpFetcher:
                     sender = self._lean_sender
                     assert isinstance(sender, LeanSender)
                     status, body, caching, raw = await send_lean(
-                        sender, name, backend, request, seconds, statuses
+                        sender, name, backend, request, seconds, statuses, kept
                     )
                 else:
                     status, body, caching, raw = await send_once(
-                        self.client, name, backend, request, seconds, statuses
+                        self.client, name, backend, request, seconds, statuses, kept
                     )
                 if traced is not None:
                     traced(status)
             src.status, src.response_headers = status, raw  # a reference: no copy made
             if seen is not None:
                 seen.status, seen.headers = status, raw
+            if page_headers is not None:
+                page_headers.update(caching)
             self.received_bytes += len(body)
             src.cache_control = caching.get("cache-control")
             src.fresh_s = lifetime(caching, shared=False)

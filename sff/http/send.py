@@ -18,6 +18,9 @@ from sff.http.response import describe, judge
 from sff.resilience import Retryable
 from sff.spec import Backend
 
+# What a page's headers are read for: caching, and `Link` (its next page, `sff.pages`).
+PAGE_HEADERS = (*CACHING_HEADERS, "link")
+
 
 async def send_once(
     client: httpx.AsyncClient,
@@ -26,9 +29,11 @@ async def send_once(
     request: httpx.Request,
     seconds: float,
     retry_statuses: frozenset[int],
+    kept: tuple[str, ...] = CACHING_HEADERS,
 ) -> tuple[int, bytes, dict[str, str], Any]:
-    """Status, body, the caching headers, and the raw headers (`sff.http.exposed` reads
-    them only for a source whose response an expression reads)."""
+    """Status, body, the ``kept`` headers (caching ones, unless a page asks for Link too),
+    and the raw headers (`sff.http.exposed` reads them only for a source whose response an
+    expression reads)."""
     where = f"{request.method} {request.url.path}"  # never the query: it may hold keys
     if seconds <= 0:
         raise SourceError(name, f"{where}: no time left before the deadline")
@@ -50,7 +55,7 @@ async def send_once(
         raise SourceError(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = response.headers.get("retry-after")
     status, body = judge(name, request, response.status_code, body, retry_after, retry_statuses)
-    caching = {h: response.headers[h] for h in CACHING_HEADERS if h in response.headers}
+    caching = {h: response.headers[h] for h in kept if h in response.headers}
     return status, body, caching, response.headers
 
 
@@ -81,6 +86,7 @@ async def send_lean(
     request: LeanRequest,
     seconds: float,
     retry_statuses: frozenset[int],
+    kept: tuple[str, ...] = CACHING_HEADERS,
 ) -> tuple[int, bytes, dict[str, str], Any]:
     """`send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
@@ -96,7 +102,7 @@ async def send_lean(
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     retry_after = header(headers, b"retry-after")
     status, body = judge(name, request, status, body, retry_after, retry_statuses)
-    found = ((h, header(headers, h.encode())) for h in CACHING_HEADERS)
+    found = ((h, header(headers, h.encode())) for h in kept)
     return status, body, {h: v for h, v in found if v is not None}, headers
 
 

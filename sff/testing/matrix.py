@@ -36,6 +36,8 @@ from sff.testing.harness import (
     relative,
     value_target,
 )
+from sff.testing.partial import Parts, source_of
+from sff.testing.partial import cells as partial_cells  # a chunk, a page of a source
 from sff.testing.patch import Target
 from sff.testing.propagated import expect_propagated, propagates
 
@@ -82,7 +84,7 @@ def scenarios(fn: Function) -> list[Scenario]:
     for name in fn.plan.order:  # a propagated status is an answer of its own: one cell each
         for status in sorted(fn.plan.nodes[name].source.options.propagate):
             cells.append(Scenario((name,), f"{name}={status}", status))
-    return cells
+    return cells + [Scenario((part,), part) for part in partial_cells(fn)]
 
 
 def happy_data(fn: Function, cases_dir: Path | None = DEFAULT_CASES) -> HappyData:
@@ -111,9 +113,10 @@ class _Answers:
         self, fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
     ) -> None:
         self.top, self.failing, self.data, self.status = fn, set(failing), data, status
+        self.parts = Parts(self.failing)
 
     def http(self, fn: Function, source: str, request: httpx.Request) -> httpx.Response:
-        if fn is self.top and source in self.failing:
+        if fn is self.top and (source in self.failing or self.parts.fails(source, request)):
             return error_response(request, self.status)
         node = fn.plan.nodes[source]
         backend = node.source.backend.name  # type: ignore[union-attr]
@@ -169,7 +172,7 @@ def _unknown(fn: Function) -> list[tuple[str, str]]:
 async def _baseline(fn: Function, data: HappyData) -> Result | SffError:
     """A happy run; for generated data, the first mix of ``{}`` and ``[]`` stand-ins (for
     sources nothing describes) with which the function answers."""
-    first = await _guarded(fn, (), data)
+    first = (await _guarded(fn, (), data))[0]
     unknown = _unknown(fn) if data.origin == "generated" and not data.searched else []
     data.searched = True
     if isinstance(first, Result) or not unknown or len(unknown) > MAX_GUESSED:
@@ -177,7 +180,7 @@ async def _baseline(fn: Function, data: HappyData) -> Result | SffError:
     stand_ins: list[Any] = [{}, []]
     for mix in itertools.product(stand_ins, repeat=len(unknown)):
         data.guesses = dict(zip(unknown, mix, strict=True))
-        answer = await _guarded(fn, (), data)
+        answer = (await _guarded(fn, (), data))[0]
         if isinstance(answer, Result):
             return answer
     data.guesses = {}
@@ -187,9 +190,20 @@ async def _baseline(fn: Function, data: HappyData) -> Result | SffError:
 async def arun_cell(
     fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
 ) -> Result | SffError:
+    return (await _cell(fn, failing, data, status))[0]
+
+
+async def _cell(
+    fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
+) -> tuple[Result | SffError, tuple[str, ...]]:
+    """The answer, and the sources that did fail (a part never asked for failed nothing)."""
     answers = _Answers(fn, failing, data, status)
     with answering(fn, answers.http, answers.call):
-        return await ainvoke(fn, data.input)
+        answer = await ainvoke(fn, data.input)
+    injected = answers.parts.injected
+    return answer, tuple(
+        source_of(s) for s in answers.failing if source_of(s) == s or source_of(s) in injected
+    )
 
 
 async def acheck_degradation(
@@ -212,8 +226,8 @@ async def acheck_degradation(
             f"Record a case (sff record {fn.name} --input '<json>') or declare "
             "response= models on its sources"
         )
-    answer = await _guarded(fn, failing, data, status)
-    verdict(fn, failing, answer, status)
+    answer, failed = await _guarded(fn, failing, data, status)
+    verdict(fn, failed, answer, status)
     return answer
 
 
@@ -230,10 +244,10 @@ def check_degradation(
 
 async def _guarded(
     fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
-) -> Result | SffError:
+) -> tuple[Result | SffError, tuple[str, ...]]:
     failing = tuple(failing)
     try:
-        return await arun_cell(fn, failing, data, status)
+        return await _cell(fn, failing, data, status)
     except Exception as exc:
         what = " and ".join(failing) or "nothing"
         raise DegradationFailure(
