@@ -64,8 +64,12 @@ def _per_backend(fn: Function, found: dict[str, Demand]) -> dict[str, Demand]:
     for name, node in fn.plan.nodes.items():
         backend = getattr(node.source, "backend", None)
         if backend is not None and getattr(node.source, "method", "") in ("GET", "HEAD"):
-            gets[name] = backend
-            by_backend[backend] = joined(by_backend.get(backend), found[name])
+            # keyed by where the base URL comes from, not by the Backend object: two
+            # declarations of one service (a module's own Backend("users", env=...)) still
+            # send one GET, which must be decoded for both
+            where = (backend.env, backend.default)
+            gets[name] = where
+            by_backend[where] = joined(by_backend.get(where), found[name])
     return {name: by_backend[gets[name]] if name in gets else d for name, d in found.items()}
 
 
