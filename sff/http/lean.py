@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
 from sff.http._httpx import httpx
-from sff.http.decode import read
+from sff.http.decode import read, read_whole
 from sff.http.fields import head
 from sff.http.message import Headers
 from sff.http.transport import StreamTransport
@@ -107,7 +108,7 @@ class LeanSender:
     ) -> LeanRequest | None:
         """The request as bytes, or None when only httpx can say exactly what it would send."""
         path = base.path + path
-        if not path.startswith("/") or path.rstrip(_PATH_SAFE) or _has_dot_segment(path):
+        if not _plain(path):
             return None
         target = f"{path}?{urlencode(_grouped(query))}" if query else path
         if len(base.url) + len(target) > _MAX_URL:
@@ -133,8 +134,11 @@ class LeanSender:
         key = tuple(sorted((name.lower(), value) for name, value in headers.items()))
         return LeanRequest(method, base.url + target, target, key, base.origin, payload)
 
-    async def send(self, name: str, request: LeanRequest, limit: int) -> tuple[int, Headers, bytes]:
-        """Status, raw headers and the decoded body (at most ``limit`` bytes).
+    async def send(
+        self, name: str, request: LeanRequest, limit: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Status, the header fields (see `joined`) and the decoded body (at most ``limit``
+        bytes).
 
         The caller bounds the whole exchange with one `asyncio.timeout`; connection
         failures raise httpx's transport exceptions, as on the httpx path.
@@ -150,23 +154,30 @@ class LeanSender:
             gate.release()
             raise
         body = Body(transport, origin, conn, gate, message, None, None)
-        headers = message.headers
         try:
-            fields = {
-                "content-length": header(headers, b"content-length"),
-                "content-encoding": header(headers, b"content-encoding"),
+            found = joined(message.headers)
+            fields: dict[str, str] = {
+                k: found[k] for k in ("content-length", "content-encoding") if k in found
             }
             where = f"{request.method} {request.path}"
-            data = await read(name, where, body, {k: v for k, v in fields.items() if v}, limit)
-            return message.status, headers, data
+            if message.done:  # the whole answer came with its head: no stream to read
+                data = read_whole(name, where, message.take(), fields, limit)
+                body.finish(message.keep and not message.extra)
+            else:
+                data = await read(name, where, body, fields, limit)
+            return message.status, found, data
         finally:
             await body.aclose()  # after a full read: a no-op; otherwise the socket is dropped
 
 
-def header(headers: Headers, name: bytes) -> str | None:
-    """All values of ``name`` joined as httpx's ``Headers.get`` does, or None."""
-    values = [value for key, value in headers if key.lower() == name]
-    return b", ".join(values).decode("latin-1") if values else None
+def joined(headers: Headers) -> dict[str, str]:
+    """Every field by lower-cased name, its values joined as `header` joins them: one pass
+    over the head for all the names a caller looks up (per request, so per `each` item);
+    the values joined as httpx's ``Headers.get`` joins them."""
+    values: dict[str, list[bytes]] = {}
+    for key, value in headers:
+        values.setdefault(key.decode("latin-1").lower(), []).append(value)
+    return {k: b", ".join(v).decode("latin-1") for k, v in values.items()}
 
 
 def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -175,6 +186,12 @@ def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
     for key, value in query:
         groups.setdefault(key, []).append(value)
     return [(key, value) for key, values in groups.items() for value in values]
+
+
+@lru_cache(maxsize=1024)
+def _plain(path: str) -> bool:
+    """A path httpx sends as it is (cached: every `each` item's path is often the same)."""
+    return path.startswith("/") and not path.rstrip(_PATH_SAFE) and not _has_dot_segment(path)
 
 
 def _has_dot_segment(path: str) -> bool:
