@@ -73,23 +73,22 @@ def judge(
 def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
     if status == 204 or request.method == "HEAD":
         return None
-    where = describe(request)
     if not body.strip():
         raise SourceError(
-            name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
+            name, f"{describe(request)}: empty body (HTTP {status}), expected JSON", status=status
         )
     try:
         return _DECODER.decode(body.decode(json.detect_encoding(body)))
     except RecursionError:  # a 100,000-deep body: the source failed, its fallback applies
         raise SourceError(
             name,
-            f"{where}: JSON nested deeper than {sys.getrecursionlimit()} levels",
+            f"{describe(request)}: JSON nested deeper than {sys.getrecursionlimit()} levels",
             status=status,
         ) from None
     except MemoryError:
-        raise SourceError(name, f"{where}: out of memory parsing JSON", status=status) from None
+        raise SourceError(name, f"{describe(request)}: out of memory parsing JSON", status=status) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(
-            name, f"{where}: invalid JSON ({exc})", status=status, excerpt=excerpt
+            name, f"{describe(request)}: invalid JSON ({exc})", status=status, excerpt=excerpt
         ) from None
