@@ -99,6 +99,14 @@ def ran(tmp_path: Path) -> Iterator[tuple[Running, list[httpx.Response]]]:
         yield gw, answers
 
 
+def hold_still(browser: Any) -> None:
+    """Stop the page's 3 s refresh: it replaces #content, and a reading that outlasts it
+    (a loaded machine) would hold stale elements."""
+    browser.execute_script(
+        "const last = setInterval(() => {}, 1e9); for (let i = 0; i <= last; i++) clearInterval(i);"
+    )
+
+
 def lanes(browser: Any, request_id: str) -> dict[str, dict[str, str]]:
     from selenium.webdriver.common.by import By
 
@@ -120,6 +128,7 @@ def test_page_draws_attempts_items_states_and_whole_errors(
 
     gw, (board, broken) = ran
     browser.get(f"{gw.url}/_sff")
+    hold_still(browser)
     good = lanes(browser, board.headers["x-request-id"])
     bad = lanes(browser, broken.headers["x-request-id"])
     legend = browser.find_element(By.CSS_SELECTOR, ".legend").text
