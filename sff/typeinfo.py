@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import sys
 import types
 import typing
 import uuid
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
 UNKNOWN: Any = Any
 Kind = Literal["unknown", "object", "array", "map", "scalar"]
@@ -50,9 +51,17 @@ class Rec:
     where: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
+def _is_root_model(tp: type) -> bool:
+    """A `pydantic.RootModel` subclass. Asked without importing pydantic's root_model
+    (building the RootModel class costs a cold start milliseconds): until someone has
+    imported it, no class can be one."""
+    module = sys.modules.get("pydantic.root_model")
+    return module is not None and issubclass(tp, module.RootModel)
+
+
 def alternatives(tp: Any) -> list[Any]:
     """The non-null members of a union (``Optional[X]`` is ``[X]``), Annotated stripped."""
-    if isinstance(tp, type) and issubclass(tp, RootModel):  # its JSON is its root's
+    if isinstance(tp, type) and _is_root_model(tp):  # its JSON is its root's
         return alternatives(tp.model_fields["root"].annotation)
     if isinstance(tp, Rec) or (isinstance(tp, type) and tp is not type(None)):
         return [tp]  # the common case, without asking typing

@@ -86,7 +86,9 @@ def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
             status=status,
         ) from None
     except MemoryError:
-        raise SourceError(name, f"{describe(request)}: out of memory parsing JSON", status=status) from None
+        raise SourceError(
+            name, f"{describe(request)}: out of memory parsing JSON", status=status
+        ) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(
