@@ -15,7 +15,7 @@ import typing
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel
 
@@ -51,7 +51,7 @@ class Rec:
     where: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
-def _is_root_model(tp: type) -> bool:
+def _is_root_model(tp: type) -> TypeGuard[type[BaseModel]]:
     """A `pydantic.RootModel` subclass. Asked without importing pydantic's root_model
     (building the RootModel class costs a cold start milliseconds): until someone has
     imported it, no class can be one."""
