@@ -48,7 +48,8 @@ def test_smoke_run_prints_the_table_and_writes_results_elsewhere() -> None:
     for variant in [*variants, "starlette + httpx", "starlette + aiohttp"] if served else variants:
         assert f"| {variant} |" in done.stdout
     text = out.read_text()
-    for heading in ("# sff benchmarks: results", "## Targets", "## All measurements", "## Notes"):
+    headings = ["# sff benchmarks: results", "## Targets", "## Beside the anchors (issue 18)"]
+    for heading in [*headings, "## All measurements", "## Notes"]:
         assert heading in text
     for field in ("- Date:", "- Machine:", "- Python:", "- Load average", "- Command: `python -m"):
         assert field in text
