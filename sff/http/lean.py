@@ -37,6 +37,9 @@ _MAX_URL = 65536  # httpx refuses longer URLs
 # A source setting one of these goes the httpx way: the lean send writes its own framing.
 _HTTPX_ONLY = frozenset({"content-length", "transfer-encoding", "connection", "accept-encoding"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BLOCKS = 256  # header sets remembered per client
+# lower-cased names, encoded fields, the dedup key
+Block = tuple[frozenset[str], Headers, tuple[tuple[str, str], ...]]
 
 
 class HasHeaders(Protocol):
@@ -96,6 +99,31 @@ class LeanSender:
             self._checked = True
         except ValueError:
             self._checked = False  # a client default that cannot be sent: httpx's path refuses it
+        # a source's header set, encoded and checked once: every `each` item (and every
+        # request of an invocation to one backend) usually sends the same one
+        self._blocks: dict[tuple[tuple[str, str], ...], Block | None] = {}
+
+    def _block(self, headers: Mapping[str, str]) -> Block | None:
+        """The lower-cased names, the encoded fields (checked as `head` checks them) and
+        the dedup key of a source's headers; None when only httpx may send them."""
+        items = tuple(headers.items())
+        if items in self._blocks:
+            return self._blocks[items]
+        ours = frozenset(name.lower() for name in headers)
+        block: Block | None = None
+        if not ours & _HTTPX_ONLY and self._checked:
+            try:
+                fields = [(n.encode("ascii"), v.encode("ascii")) for n, v in items]
+            except UnicodeEncodeError:
+                fields = None  # httpx refuses it, with the message the caller expects
+            if fields is not None:
+                head("GET", "/", fields)  # raises, saying why, for a field that cannot be sent
+                key = tuple(sorted((name.lower(), value) for name, value in items))
+                block = (ours, fields, key)
+        if len(self._blocks) >= _BLOCKS:  # a resident client meets ever new request ids
+            self._blocks.clear()
+        self._blocks[items] = block
+        return block
 
     def render(
         self,
@@ -113,25 +141,20 @@ class LeanSender:
         target = f"{path}?{urlencode(_grouped(query))}" if query else path
         if len(base.url) + len(target) > _MAX_URL:
             return None
-        ours = {name.lower() for name in headers}
-        if ours & _HTTPX_ONLY:
+        block = self._block(headers)
+        if block is None:
             return None
-        if not self._checked:
-            return None
+        ours, fields, key = block
         ready: Headers = []  # made here or checked once: Host (from httpx's URL), defaults
         if "host" not in ours:
             ready.append((b"Host", base.host))
         if content is None and method in _BODY_METHODS:
             ready.append((b"Content-Length", b"0"))
         ready += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
-        try:
-            fields = [(n.encode("ascii"), v.encode("ascii")) for n, v in headers.items()]
-        except UnicodeEncodeError:
-            return None  # httpx refuses it, with the message the caller expects
+        ready += fields
         if content is not None:
-            fields.append((b"Content-Length", b"%d" % len(content)))
-        payload = head(method, target, fields, ready) + (content or b"")
-        key = tuple(sorted((name.lower(), value) for name, value in headers.items()))
+            ready.append((b"Content-Length", b"%d" % len(content)))
+        payload = head(method, target, (), ready) + (content or b"")
         return LeanRequest(method, base.url + target, target, key, base.origin, payload)
 
     async def send(

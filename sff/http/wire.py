@@ -18,7 +18,7 @@ import asyncio
 import select
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httptools
 import httpx
@@ -38,6 +38,7 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.idle_since = 0.0
+        self._sock = writer.get_extra_info("socket")  # asked once, not on every reuse
 
     def usable(self, expiry: float) -> bool:
         if self.reader.at_eof() or self.writer.is_closing():
@@ -45,14 +46,15 @@ class Connection:
         if time.monotonic() - self.idle_since > expiry:
             return False
         # Bytes the stream already took in while idle, or bytes (or EOF) still in the kernel.
-        return not getattr(self.reader, "_buffer", None) and not _readable(self.writer)
+        return not getattr(self.reader, "_buffer", None) and not _readable(self._sock)
 
     def close(self) -> None:
         self.writer.close()
 
 
-def _readable(writer: asyncio.StreamWriter) -> bool:
-    sock = writer.get_extra_info("socket")
+def _readable(sock: Any) -> bool:
+    """Bytes (or EOF) waiting on an idle socket; False for one without a file descriptor
+    (the testing kit's in-memory connections)."""
     if sock is None:
         return False
     poller = select.poll()
