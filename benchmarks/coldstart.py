@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import subprocess
 import tempfile
 from functools import partial
 
 from benchmarks._backend import backend_process
 from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
-from benchmarks._deploy import deploy
+from benchmarks._deploy import BEFORE_WIRE, deploy
 from benchmarks._proc import run_python
 
 BENCH = "cold start"
@@ -27,6 +28,7 @@ COMMANDS = {
     "python -c 'import asyncio'": ("sff", ["-c", "import asyncio"]),
 }
 BUDGET_MS = 150
+BEFORE = f"sff before the wire issue ({BEFORE_WIRE}, hand-written HTTP/1.1)"
 
 
 def run(settings: Settings) -> Report:
@@ -35,6 +37,11 @@ def run(settings: Settings) -> Report:
         url = stack.enter_context(backend_process())
         kinds = ("sff", "hand") if settings.smoke else ("sff", "hand", "sff-otel")
         venvs = {kind: deploy(kind) for kind in kinds}
+        if not settings.smoke:
+            try:
+                venvs["sff-before-wire"] = deploy("sff-before-wire")
+            except subprocess.CalledProcessError:  # a clone without that history
+                report.notes.append(f"cold start: commit {BEFORE_WIRE} not here; no wire row")
 
         def variant(
             kind: str, args: list[str], no_pyc: str | None = None, env: dict[str, str] | None = None
@@ -45,6 +52,8 @@ def run(settings: Settings) -> Report:
         variants = {name: partial(variant, *command) for name, command in COMMANDS.items()}
         empty = stack.enter_context(tempfile.TemporaryDirectory())
         variants["sff, no .pyc at all"] = partial(variant, *COMMANDS["sff"], empty)
+        if "sff-before-wire" in venvs:
+            variants[BEFORE] = partial(variant, "sff-before-wire", COMMANDS["sff"][1])
         if "sff-otel" in venvs:  # a third venv to build: full runs only
             variants["sff, tracing on (OTLP/HTTP)"] = partial(
                 variant, "sff-otel", COMMANDS["sff"][1], env=traced_env(url)
@@ -66,6 +75,13 @@ def run(settings: Settings) -> Report:
             f"compiled); above the interpreter floor sff / hand-written httpx = {above:.2f}x, "
             f"sff / hand-written aiohttp = {sff / stats['hand-written aiohttp'].median:.2f}x"
         )
+        if BEFORE in stats:
+            added = sff - stats[BEFORE].median
+            report.targets.append(
+                Target(
+                    "cold start: sff on httptools - sff on its own wire (issue 10)", added, 15, "ms"
+                )
+            )
         traces = [
             run_python(COMMANDS["sff"][1], url, flags=("-X", "importtime"), deploy=venvs["sff"])[1]
             for _ in range(1 if settings.smoke else 5)
