@@ -23,6 +23,7 @@ MODULES = [
     "bounds",
     "coalesce",
     "wire",
+    "large",
 ]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 SCRATCH = Path(__file__).resolve().parent / "out"  # ignored by git

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from sff.freshness import parse
 
 if TYPE_CHECKING:
+    from sff.inbound import HttpResponse
     from sff.plan import Plan
     from sff.result import Meta
 
@@ -77,3 +78,22 @@ def not_modified(if_none_match: str | None, tag: str) -> bool:
         return True
     wanted = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
     return tag in wanted
+
+
+def conditional(
+    method: str, incoming: Mapping[str, str] | None, response: HttpResponse
+) -> HttpResponse:
+    """The answer to a GET or HEAD whose ``If-None-Match`` already holds it: a 304 with its
+    validators and caching headers, without the body (RFC 9110 15.4.5). Every front that
+    answers with an ``ETag`` (the platform adapters, the ASGI app, `sff serve`) calls this,
+    so a CDN or browser revalidates the same way whichever front it talks to."""
+    tag = response.headers.get("etag")
+    wanted = (incoming or {}).get("if-none-match")
+    if method not in ("GET", "HEAD") or tag is None or not 200 <= response.status < 300:
+        return response
+    if not not_modified(wanted, tag):
+        return response
+    kept = {
+        k: v for k, v in response.headers.items() if k not in ("content-type", "content-length")
+    }
+    return type(response)(304, kept, b"")

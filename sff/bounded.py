@@ -13,9 +13,14 @@ only until the invocation's deadline (then the answer is a 504 naming the stage,
 thread finishes on its own). Small contexts, the common case, stay on the loop: a thread
 hop costs more than their evaluation.
 
-Parsing and validating JSON (``json``, pydantic) run in C and hold the interpreter
-whichever thread runs them; their cost grows with the size the request body cap and
-``Backend.max_response_bytes`` allow, which is what bounds them.
+A request body over `LARGE_BODY` is parsed into the input on the same pool
+(`parsed_input`), and an input of more than `LARGE_NODES` values is counted against
+``max_input_values`` and validated there too (`checked_input`): the fronts that share one
+loop across requests (the ASGI app, the `sff serve` gateway) keep answering others while
+a 6 MB body is read. Parsing and validating JSON (``json``, pydantic) run in C and hold
+the interpreter for as long as they run without calling back into Python (the JSON
+reader calls back for each float), so those C stretches still delay the loop; the
+request body cap and ``max_input_bytes`` bound them.
 """
 
 from __future__ import annotations
@@ -33,11 +38,13 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from sff.function import Function
+    from sff.inbound import HttpRequest
 
 T = TypeVar("T")
 _CONTAINERS = (dict, list)
 LARGE_NODES = 20_000
 LARGE_BYTES = 512 * 1024  # backend bodies received by one invocation
+LARGE_BODY = 256 * 1024  # a request body parsed off the loop (a thread hop costs ~0.1 ms)
 _pool: list[ThreadPoolExecutor] = []
 
 
@@ -77,6 +84,36 @@ def check_input(fn: Function, raw: Any) -> None:
             field="(input)",
             limit=limit,
         )
+
+
+async def off_loop(work: Callable[[], T], large: bool) -> T:
+    """``work()`` on the pool when ``large`` (no deadline yet: the request is still being
+    read), else here; its exception raises here either way."""
+    if not large:
+        return work()
+    run = functools.partial(contextvars.copy_context().run, work)
+    return await asyncio.get_running_loop().run_in_executor(executor(), run)
+
+
+async def parsed_input(request: HttpRequest) -> Any:
+    """The request's input (`sff.inbound.to_input`), parsed on the pool when its body is
+    over `LARGE_BODY`; a malformed body raises here as it would on the loop."""
+    from sff import inbound
+
+    return await off_loop(lambda: inbound.to_input(request), len(request.body) > LARGE_BODY)
+
+
+async def checked_input(fn: Function, raw: Any, validate: Callable[[], T], within: float) -> T:
+    """`check_input`, then ``validate()``: on the pool for an input of more than
+    `LARGE_NODES` values (counting them to ``max_input_values`` is a Python walk), else
+    here. Recognising a large input costs at most `LARGE_NODES` steps."""
+
+    def work() -> T:
+        check_input(fn, raw)
+        return validate()
+
+    return await evaluate(work, large=is_large(raw), within=within, function=fn.name,
+                          stage="input")  # fmt: skip
 
 
 def executor() -> ThreadPoolExecutor:

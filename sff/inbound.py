@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sff import jsonsafe
 from sff.errors import InputError, InvocationError
 
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -153,27 +153,12 @@ def parse_body(request: HttpRequest) -> Any:
         if kind == FORM:
             text = request.body.decode("utf-8")
             return query_fields(parse_qsl(text, keep_blank_values=True, strict_parsing=False))
-        return within_depth(json.loads(request.body))
-    except RecursionError:
+        return jsonsafe.loads(request.body, MAX_JSON_DEPTH, "surrogatepass")
+    except jsonsafe.TooDeep:
         raise too_deep() from None
     except (ValueError, UnicodeDecodeError) as exc:
         what = "form data" if kind == FORM else "JSON"
         raise BadRequest(f"body is not valid {what}: {exc}", field="(body)") from None
-
-
-def within_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> Any:
-    """`value` when no array or object in it is nested deeper than `limit`; iterative, so
-    the check itself cannot overflow the stack."""
-    if not isinstance(value, dict | list):
-        return value
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise too_deep(limit)
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return value
 
 
 def too_deep(limit: int = MAX_JSON_DEPTH) -> BadRequest:

@@ -220,5 +220,6 @@ def _fallback_text(step: Fallback) -> str:
         return f"value({json.dumps(step.data)})"
     if step.kind == "cache":
         fresh = f", fresh={step.fresh:g}s" if step.fresh is not None else ""
+        fresh = ', fresh="backend"' if step.backend_fresh else fresh
         return f"cache(max_stale={step.max_stale:g}s{fresh})"
     return "omit()"

@@ -32,6 +32,9 @@ class SourceMeta:
     excerpt: str | None = None  # the start of a failed backend's body, redacted
     cache_control: str | None = None  # what the backend's answer declared
     fresh_s: float | None = None  # how long the backend said it stays fresh, from now
+    # a retried request's attempts, each {start_ms, end_ms, status?, error?} (invocation
+    # offsets); only when some request of this source made more than one
+    spans: list[dict[str, Any]] | None = None
 
     @property
     def duration_ms(self) -> float | None:
@@ -117,7 +120,8 @@ class Result:
     def body(self) -> bytes:
         if self._body is None:
             if isinstance(self.data, BaseModel):
-                self._body = self.data.model_dump_json().encode()
+                # straight to bytes: model_dump_json() is this decoded to text (then encoded)
+                self._body = self.data.__pydantic_serializer__.to_json(self.data)
             else:
                 self._body = _dumps(self.data, self.meta.function)
         return self._body

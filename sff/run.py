@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import answer, bounded, failures, secrets, tracing
+from sff import answer, bounded, failures, finite, secrets, tracing
 from sff._jmes_values import fresh
 from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
@@ -24,6 +24,7 @@ from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.freshness import parse as parse_cache_control
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
+from sff.reads import reads_of
 from sff.resilience import Deadline, budget_of
 from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback
@@ -84,11 +85,15 @@ async def _invoke(
         check_backends(fn.plan)
         # validating a large input counts against the deadline too
         deadline = Deadline.for_budget(*budget_of(fn.timeout, timeout, margin))
-        bounded.check_input(fn, raw_input)
-        context = {"input": validate_input(fn, raw_input)}
+        valid = await bounded.checked_input(
+            fn, raw_input, lambda: validate_input(fn, raw_input), deadline.remaining()
+        )  # a large input is counted and validated off the loop
+        context = {"input": valid}
         store = SourceCache.open(fn.plan, cache, context["input"], headers or {})
         try:
-            fetcher = HttpFetcher(fn.plan, client, headers or {}, meta.request_id, store)
+            fetcher = HttpFetcher(
+                fn.plan, client, headers or {}, meta.request_id, store, reads_of(fn)
+            )
             async with fetcher:
                 await Invocation(fn, context, fetcher, deadline, meta, started).run()
         finally:
@@ -97,7 +102,7 @@ async def _invoke(
         large = bounded.large_context(fetcher.received_bytes, context["input"])
         with tracing.span("shape", **{"sff.function": fn.name}):
             data = await bounded.evaluate(
-                lambda: fn.shape.apply(context),
+                lambda: shaped(fn, context),
                 large=large,
                 within=deadline.left_to_answer(),
                 function=fn.name,
@@ -114,12 +119,25 @@ async def _invoke(
     return result
 
 
+def shaped(fn: Function, context: dict[str, Any]) -> Any:
+    """The answer's data. The sources' JSON leaves the context once shaped: what the answer
+    keeps of it is in the shaped data, and a large answer's peak memory is then the shaped
+    data and its contract instances, not the sources' JSON beside them too."""
+    data = fn.shape.render(context)
+    for name in fn.plan.nodes:
+        context.pop(name, None)
+    return fn.shape.validate(data)
+
+
 def validate_input(fn: Function, raw: Any) -> Any:
     """The input as JSON-ready data; a mismatch is a 400 naming the field."""
     if fn.input is None:
         return raw if raw is not None else {}
     try:
         model = fn.input.model_validate(raw if raw is not None else {})
+        path = finite.where(fn.input, model)
+        if path is not None:  # "nan" in a float field: no backend or answer can carry it
+            raise finite.not_finite(fn.input, path, model)
     except ValidationError as exc:
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]) or "(input)", "message": e["msg"]}
@@ -148,6 +166,7 @@ class Invocation:
     ) -> None:
         self.fn, self.context, self.fetcher = fn, context, fetcher
         self.deadline, self.meta, self.started = deadline, meta, started
+        fetcher.started = started  # attempt spans share the invocation's clock
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def now_ms(self) -> float:
@@ -320,18 +339,23 @@ class Invocation:
     ) -> Any:
         if isinstance(node.source, CallSource):
             src.attempts += 1
-            value = await self.call(node, context, timeout)
-            self.remember_call(node, context, value)
+            value, body = await self.call(node, context, timeout)
+            self.remember_call(node, context, value, body)
             return value
         return await self.fetcher.fetch(node, context, src, self.deadline, timeout)
 
-    def remember_call(self, node: Node, context: Mapping[str, Any], value: Any) -> None:
+    def remember_call(
+        self, node: Node, context: Mapping[str, Any], value: Any, body: bytes | None = None
+    ) -> None:
+        """Keep a call's answer: a called Function's own bytes as it answered them, else
+        the callable's value serialized."""
         step, cache = cache_step(node), self.fetcher.cache
         if step is None or cache is None:
             return
         key = self.cache_key(node, context)
         if key is not None:
-            body = json.dumps(value, separators=(",", ":"), default=str).encode()
+            if body is None:
+                body = json.dumps(value, separators=(",", ":"), default=str).encode()
             cache.remember(key, 200, body, step)
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
@@ -344,7 +368,10 @@ class Invocation:
             return cache.call_key(node, node.args.render(context))
         return self.fetcher.cache_key(node, context)
 
-    async def call(self, node: Node, context: Mapping[str, Any], timeout: float | None) -> Any:
+    async def call(
+        self, node: Node, context: Mapping[str, Any], timeout: float | None
+    ) -> tuple[Any, bytes | None]:
+        """The call's value, and a called Function's answer bytes (None for a callable)."""
         from sff.function import Function
 
         assert isinstance(node.source, CallSource) and node.args is not None
@@ -366,7 +393,7 @@ class Invocation:
                     cache=shared.store if shared is not None else None,  # one store per invocation
                 )
                 self.inherit_caching(node.name, result.meta)
-                return result.json()
+                return result.json(), result.body()
             async with asyncio.timeout(left) as scope:
                 value = await target(**args)
         except TimeoutError as exc:
@@ -378,7 +405,8 @@ class Invocation:
         except Exception as exc:  # a user's service call: report it, never crash the caller
             raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
-        return value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
+        copied = value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
+        return copied, None
 
     def inherit_caching(self, name: str, inner: Meta) -> None:
         """A called Function's own answer rule (private, no-store, max-age) counts for the

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sff import finite
 from sff.errors import ContractError, DeclarationError
 from sff.expr import Expr, Value, Where, compile_value
 
@@ -28,13 +29,24 @@ class Shape:
 
     def apply(self, context: Mapping[str, Any]) -> Any:
         """Shaped and validated data: a contract instance, or plain JSON without one."""
-        data = self.value.render(context) if self.value else _sources_only(context)
+        return self.validate(self.render(context))
+
+    def render(self, context: Mapping[str, Any]) -> Any:
+        """The shaped data, before the contract."""
+        return self.value.render(context) if self.value else _sources_only(context)
+
+    def validate(self, data: Any) -> Any:
+        """``data`` into the contract (its validator is built once, with the class)."""
         if self.contract is None:
             return data
         try:
-            return self.contract.model_validate(data)
+            shaped = self.contract.model_validate(data)
         except ValidationError as exc:
             raise self._mismatch(exc) from None
+        path = finite.where(self.contract, shaped)
+        if path is not None:  # JSON has no NaN or Infinity: pydantic would dump a null
+            raise self._mismatch(finite.not_finite(self.contract, path, shaped)) from None
+        return shaped
 
     def _mismatch(self, exc: ValidationError) -> ContractError:
         first = exc.errors(include_url=False)[0]

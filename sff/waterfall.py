@@ -65,6 +65,8 @@ def _row(
     why = [src.degraded] if src.degraded else [f"cache {src.cache}"] if src.cache else []
     why += [f"{src.stale_s:.0f}s old"] if src.stale_s is not None else []
     outcome = src.outcome + (f" ({', '.join(why)})" if why else "")
+    if src.spans:  # a retried request: what each attempt got
+        outcome += "  tries " + " → ".join(str(t.get("status") or "error") for t in src.spans)
     if src.items is not None:
         outcome += f"  {count(src.items, 'item')}"
         outcome += f", {src.failed_items} failed" if src.failed_items else ""

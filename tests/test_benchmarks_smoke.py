@@ -11,7 +11,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["fan-out", "deps/each", "cold start", "reshape", "resident", "memory", "coalescing"]
+BENCHMARKS = [
+    "fan-out", "deps/each", "cold start", "reshape", "resident", "memory", "coalescing", "large",
+]  # fmt: skip
 
 
 COMMITTED = ROOT / "benchmarks" / "RESULTS.md"

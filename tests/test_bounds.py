@@ -144,7 +144,7 @@ class Slow(BaseModel):
     @field_validator("top")
     @classmethod
     def slow(cls, value: list[int]) -> list[int]:
-        time.sleep(0.5)  # stands for a shape that outgrows the deadline
+        time.sleep(1.5)  # stands for a shape that outgrows the deadline
         return value
 
 
@@ -154,12 +154,29 @@ async def test_shaping_past_the_deadline_is_a_504_naming_the_stage() -> None:
         input=Rows,
         shape="{top: input.rows[-1:].id}",
         contract=Slow,
-        timeout=0.2,
+        timeout=0.8,  # room for the input (counted and validated on the pool) under load
         max_input_values=10**6,
     )
     with pytest.raises(DeadlineError) as caught:
         await fn.invoke(rows(30_000))
     assert caught.value.status == 504 and "in shape" in caught.value.message
+
+
+async def test_an_input_validated_past_the_deadline_is_a_504_naming_the_input() -> None:
+    class Late(BaseModel):
+        rows: list[Row]
+
+        @field_validator("rows")
+        @classmethod
+        def slow(cls, value: list[Row]) -> list[Row]:
+            time.sleep(0.6)  # stands for an input too large to validate in time
+            return value
+
+    fn = Function("late", input=Late, shape="length(input.rows)", timeout=0.2,
+                  max_input_values=10**6)  # fmt: skip
+    with pytest.raises(DeadlineError) as caught:
+        await fn.invoke(rows(30_000))
+    assert caught.value.status == 504 and "in input" in caught.value.message
 
 
 async def test_a_body_over_max_input_bytes_is_a_413_before_it_is_parsed() -> None:

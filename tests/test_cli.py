@@ -323,8 +323,14 @@ def test_waterfall_bars_are_scaled_to_the_invocation() -> None:
         "b", "degraded", None, 3, 50.0, 100.0, degraded="value", error="source 'b' failed: HTTP 503"
     )
     meta.sources["c"] = SourceMeta("c", "skipped", None, 0, 50.0, 50.0)
+    meta.sources["d"] = SourceMeta("d", "ok", 200, 2, 0.0, 40.0, spans=[
+        {"start_ms": 0.0, "end_ms": 5.0, "status": 503, "error": "HTTP 503"},
+        {"start_ms": 20.0, "end_ms": 40.0, "status": 200},
+    ])  # fmt: skip
 
     lines = render_waterfall(meta, width=20).splitlines()
+    d = next(line for line in lines if line.startswith("  d "))
+    assert d.endswith("ok  tries 503 → 200")
 
     assert lines[0] == "f  100.0 ms  request r1"
     a, b, c = (next(line for line in lines if line.startswith(f"  {n} ")) for n in "abc")

@@ -30,7 +30,9 @@ checkout = Function(
                             tolerate=0.25, item_fallback=Fallback.value({}),
                             fallback=Fallback.cache(max_stale="5m", fresh="10s")),
         "banner": cms.get("/banner", personal=True, identity="input.user",
-                          retry=Retry.none(), timeout="300ms", fallback=Fallback.omit()),
+                          retry=Retry.none(), timeout="300ms",
+                          fallback=[Fallback.cache(max_stale="1h", fresh="backend"),
+                                    Fallback.omit()]),
     },
 )
 """
@@ -68,6 +70,7 @@ def test_list_shows_every_declared_option(
         "identity input.user",
         "personal",
         "timeout 0.3s · retries 0",
+        'fallback cache(max_stale=3600s, fresh="backend") → omit()',
     ):
         assert shown in out, shown
 
@@ -84,6 +87,7 @@ def test_list_json_carries_the_same(project: Path, capsys: pytest.CaptureFixture
     assert lines["item_fallback"] == ["value({})"]
     assert banner["retry"] == {**banner["retry"], "retries": 0, "from": "source"}
     assert (banner["personal"], banner["identity"]) == (True, "input.user")
+    assert banner["fallback"] == ['cache(max_stale=3600s, fresh="backend")', "omit()"]
 
 
 def test_check_env_names_every_variable_and_which_are_unset(

@@ -66,6 +66,8 @@ TABLE = [
     Row("array with query", [("a", "1")], JSON, b"[1]", 400, "bad_request"),
     Row("invalid json", [], JSON, b"{nope", 400, "bad_request"),
     Row("deep json", [], JSON, DEEP, 400, "bad_request"),
+    Row("NaN in json", [], JSON, b'{"x": NaN}', 400, "bad_request"),
+    Row("overflowing number in json", [], JSON, b'{"x": -1e999}', 400, "bad_request"),
     Row("nul in a header", [], {"x-trace": "a\x00b"}, b"", 400, "bad_request"),
     Row("body too large", [], JSON, TOO_LARGE, 413, "payload_too_large"),
     Row("over max_input_bytes", [], JSON, b'{"x": "' + b"a" * (2 * 1024 * 1024) + b'"}', 413,

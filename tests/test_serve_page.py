@@ -116,6 +116,10 @@ def lanes(browser: Any, request_id: str) -> dict[str, dict[str, str]]:
             "state": lane.get_attribute("data-state"),
             "text": lane.text,
             "bars": str(len(lane.find_elements(By.CSS_SELECTOR, ".bar"))),
+            "attempts": ",".join(
+                bar.get_attribute("data-outcome")
+                for bar in lane.find_elements(By.CSS_SELECTOR, ".bar.attempt")
+            ),
         }
         for lane in section.find_elements(By.CSS_SELECTOR, ".lane")
     }
@@ -140,6 +144,10 @@ def test_page_draws_attempts_items_states_and_whole_errors(
 
     assert (board.status_code, broken.status_code) == (200, 502)
     assert good["user"]["state"] == "retried" and "2 attempts" in good["user"]["text"]
+    # each attempt its own span: the failed one, then the one that answered
+    assert good["user"]["attempts"] == "failed,ok" and good["user"]["bars"] == "2"
+    assert "attempts 1: 5" in good["user"]["text"] and "2: 200" in good["user"]["text"]
+    assert good["comments"]["attempts"] == "" and good["todos"]["attempts"] == ""
     assert good["comments"]["state"] == "ok"
     assert "3 items" in good["comments"]["text"] and "attempts" not in good["comments"]["text"]
     assert "retries" not in good["comments"]["text"]

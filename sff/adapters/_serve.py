@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sff import secrets
+from sff import bounded, secrets
 from sff.adapters import _cors, _settings, runtime
 from sff.adapters._context import clean_request_id, new_request_id
 from sff.adapters._errors import BadRequest, InternalError, PayloadTooLarge
-from sff.adapters._http import HttpRequest, HttpResponse, to_input
+from sff.adapters._http import HttpRequest, HttpResponse
 from sff.adapters._settings import Settings
 from sff.errors import SffError
 from sff.result import error_body, response_headers
@@ -75,7 +75,7 @@ async def serve(
         else:
             if len(request.body) > fn.max_input_bytes:  # refused before parsing: see Function
                 raise over_input_bytes(fn, len(request.body))
-            data = to_input(request)
+            data = await bounded.parsed_input(request)  # a large body: off the loop
             response = await respond(
                 fn,
                 data,
@@ -124,21 +124,11 @@ async def respond(
     except Exception:  # a defect, not the caller's fault: logged, answered without a traceback
         logger.exception("sff function=%s failed request_id=%s", fn.name, request_id)
         return error_response(InternalError("internal error"), request_id)
-    return not_modified(fn, headers, HttpResponse(result.status, result.headers(), result.body()))
+    from sff.answer import conditional
 
-
-def not_modified(
-    fn: Function, incoming: Mapping[str, str] | None, response: HttpResponse
-) -> HttpResponse:
-    """A 304 without the body when a GET's ``If-None-Match`` already holds this answer."""
-    from sff.answer import not_modified as holds
-
-    tag = response.headers.get("etag")
-    wanted = (incoming or {}).get("if-none-match")
-    if fn.method not in ("GET", "HEAD") or tag is None or not holds(wanted, tag):
-        return response
-    kept = {k: v for k, v in response.headers.items() if k != "content-type"}
-    return HttpResponse(304, kept, b"")
+    return conditional(
+        fn.method, headers, HttpResponse(result.status, result.headers(), result.body())
+    )
 
 
 def over_input_bytes(fn: Function, size: int) -> PayloadTooLarge:

@@ -8,7 +8,8 @@ body is read as a stream under a size cap.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sff import tracing
@@ -19,6 +20,7 @@ from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
 from sff.http._httpx import httpx
+from sff.http.attempts import Try, attempt_spans, timed
 from sff.http.cached import Copy, fresh_for
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
@@ -26,6 +28,7 @@ from sff.http.response import Request, dedup_key, parse_json
 from sff.http.send import send_lean, send_once
 from sff.http.transport import httpcore_patched
 from sff.plan import Node, Plan
+from sff.projection import Demand
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
@@ -41,8 +44,12 @@ class HttpFetcher:
         incoming_headers: Mapping[str, str],
         request_id: str,
         cache: SourceCache | None = None,
+        reads: Mapping[str, Demand] | None = None,
     ) -> None:
         self.cache = cache
+        self.started = time.perf_counter()  # the invocation's clock: Invocation sets it
+        # what the function reads of each source's JSON: a large body is decoded into that
+        self._reads: Mapping[str, Demand] = reads or {}
         self.received_bytes = 0  # of response bodies: large data is shaped off the loop
         self._own_client = client is None
         self._client = client
@@ -80,6 +87,7 @@ class HttpFetcher:
         for work in unfinished:
             work.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
+        self._inflight.clear()  # nothing joins now: their values are the context's alone
         if self._own_client and self._client is not None:
             await self._client.aclose()
 
@@ -100,7 +108,7 @@ class HttpFetcher:
             if entry is not None:
                 src.cache, src.fresh_s = "fresh", fresh_for(entry)
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
-                return parse_json(node.name, built, 200, entry.body)
+                return parse_json(node.name, built, 200, entry.body, self._reads.get(node.name))
             if conditions:  # a stale copy with validators: ask whether it still is good
                 parts[4].update(conditions)
                 built = None
@@ -110,7 +118,8 @@ class HttpFetcher:
         remember = copy
         key = shared = None
         if source.method in ("GET", "HEAD"):
-            key = (source.method, *dedup_key(request))
+            # what is read of the answer keys it too: a projected value serves only its like
+            key = (source.method, *dedup_key(request), self._reads.get(node.name))
             if key in self._inflight:
                 return await self._shared(key, src)
             shared = self._instance_key(node, request)
@@ -143,7 +152,7 @@ class HttpFetcher:
             ok, who = self.cache.identity(node)
             if not ok or who is None:
                 return None
-        return coalesce.key_of(request, who)
+        return (*coalesce.key_of(request, who), self._reads.get(node.name))
 
     async def _joined(self, flight: coalesce.Flight, src: SourceMeta) -> tuple[bool, Any]:
         work, origin = flight
@@ -203,6 +212,7 @@ class HttpFetcher:
         statuses = policy.statuses
         per_attempt = timeout or backend.timeout_s
 
+        reads = self._reads.get(name)
         made = [0]  # attempts of this request (src.attempts also counts other items')
 
         def count(number: int) -> None:
@@ -231,8 +241,8 @@ class HttpFetcher:
             if status == 304 and remember is not None and remember.entry is not None:
                 src.cache = "revalidated"
                 tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
-                return parse_json(name, request, 200, remember.refreshed(caching).body)
-            value = parse_json(name, request, status, body)
+                return parse_json(name, request, 200, remember.refreshed(caching).body, reads)
+            value = parse_json(name, request, status, body, reads)
             if remember is not None:
                 remember.remember(status, body, caching)
             return value
@@ -248,14 +258,20 @@ class HttpFetcher:
                     **{"sff.reason": exc.cause},
                 )
                 raise
+        tries: list[Try] = []
+        retrying = policy if source.idempotent else None
+        tried: Callable[[float], Awaitable[Any]] = attempt
+        if retrying is not None and retrying.retries > 0:  # only a retried request has spans
+            tried = timed(attempt, src, tries)
         try:
-            value = await with_retries(
-                policy if source.idempotent else None, deadline, attempt, count
-            )
+            value = await with_retries(retrying, deadline, tried, count)
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc):
                 await breaker.record(False)
             raise
+        finally:
+            if len(tries) > 1:  # retried: each attempt's span, for the waterfall
+                attempt_spans(src, tries, self.started)
         if breaker is not None:
             await breaker.record(True)
         return value

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
+from sff import jsonsafe
 from sff.errors import SourceError
 from sff.http._httpx import httpx
 from sff.http.lean import LeanRequest
+from sff.http.projected import MIN_BYTES, MISS, for_demand
+from sff.projection import Demand
 from sff.resilience import Retryable
 
 EXCERPT_CHARS = 200
 
 
-def _refuse(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")  # RFC 8259 has no NaN or Infinity
-
-
-def _finite(text: str, float: type[float] = float) -> float:
-    value = float(text)
-    if value - value:  # only inf - inf is NaN (truthy); a finite value minus itself is 0.0
-        raise ValueError(f"{text[:40]} is out of range for a number")
-    return value
-
-
-# NaN and Infinity from a backend are refused, so they can never be emitted as invalid JSON;
-# so is a number that overflows to infinity (1e999). The float hook costs ~1.2x on a 1 MB
-# body of 9,000 floats and nothing on one without floats; a regex pre-check to skip it
-# scanned slower (3x) than the parse itself.
-_DECODER = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)
 Request = httpx.Request | LeanRequest
 
 
@@ -70,27 +55,31 @@ def judge(
     raise SourceError(name, f"{where}: HTTP {status}", status=status, excerpt=excerpt)
 
 
-def parse_json(name: str, request: Request, status: int, body: bytes) -> Any:
+def parse_json(
+    name: str, request: Request, status: int, body: bytes, reads: Demand | None = None
+) -> Any:
+    """The body's JSON; with ``reads`` (what the function reads of it, see
+    `sff.projection`) a large body is decoded into only that (`sff.http.projected`)."""
     if status == 204 or request.method == "HEAD":
         return None
+    if reads is not None and len(body) >= MIN_BYTES:
+        project = for_demand(reads)
+        value = MISS if project is None else project(body)
+        if value is not MISS:
+            return value
+    where = describe(request)
     if not body.strip():
         raise SourceError(
-            name, f"{describe(request)}: empty body (HTTP {status}), expected JSON", status=status
+            name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
         )
     try:
-        return _DECODER.decode(body.decode(json.detect_encoding(body)))
-    except RecursionError:  # a 100,000-deep body: the source failed, its fallback applies
-        raise SourceError(
-            name,
-            f"{describe(request)}: JSON nested deeper than {sys.getrecursionlimit()} levels",
-            status=status,
-        ) from None
+        return jsonsafe.loads(body)
+    except jsonsafe.TooDeep as exc:  # a 100,000-deep body: the source failed, its fallback applies
+        raise SourceError(name, f"{where}: {exc}", status=status) from None
     except MemoryError:
-        raise SourceError(
-            name, f"{describe(request)}: out of memory parsing JSON", status=status
-        ) from None
+        raise SourceError(name, f"{where}: out of memory parsing JSON", status=status) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(
-            name, f"{describe(request)}: invalid JSON ({exc})", status=status, excerpt=excerpt
+            name, f"{where}: invalid JSON ({exc})", status=status, excerpt=excerpt
         ) from None

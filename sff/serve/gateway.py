@@ -15,6 +15,8 @@ import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
+from sff import bounded
+from sff.answer import conditional
 from sff.errors import SffError
 from sff.inbound import HttpRequest, HttpResponse, PayloadTooLarge, to_input
 from sff.serve import docs, page
@@ -23,7 +25,7 @@ from sff.serve.catalog import Catalog, Route
 from sff.serve.instance import Crashed, Hung, InitFailed
 from sff.serve.options import Options
 from sff.serve.pool import OverCapacity, Pool
-from sff.serve.protocol import Call
+from sff.serve.protocol import Call, encode
 from sff.serve.reading import Receive, read_request
 from sff.serve.report import Invocation, billed, platform_headers, report_line
 from sff.serve.stats import Prices, Stats
@@ -116,17 +118,23 @@ class Gateway:
                     f"({limit}) of function {route.spec.name!r}",
                     limit=limit,
                 )
-            call = Call(input=to_input(request), headers=request.headers,
-                        request_id=inv.request_id)  # fmt: skip
+            # a large body is parsed and re-encoded for the instance off the loop
+            call = await bounded.off_loop(
+                lambda: encode(Call(input=to_input(request), headers=request.headers,
+                                    request_id=inv.request_id)),
+                large=len(request.body) > bounded.LARGE_BODY,
+            )  # fmt: skip
         except SffError as exc:
             return error_response(exc.status, exc.code, exc.message, **exc.detail)
-        response = await self._run(self.pool(route), call, inv)
+        response = conditional(request.method, request.headers,
+                               await self._run(self.pool(route), call, inv))  # fmt: skip
+        inv.status = response.status  # a 304 is what the caller got
         inv.latency_ms = (time.perf_counter() - started) * 1000
         self.stats.add(inv)
         print(report_line(inv), flush=True)
         return response
 
-    async def _run(self, pool: Pool, call: Call, inv: Invocation) -> HttpResponse:
+    async def _run(self, pool: Pool, call: bytes, inv: Invocation) -> HttpResponse:
         try:
             instance, inv.cold = await pool.acquire()
         except OverCapacity:

@@ -93,13 +93,14 @@ class Instance:
     def alive(self) -> bool:
         return self.process.returncode is None
 
-    async def invoke(self, call: Call) -> dict[str, Any]:
-        """Send one invocation and wait for its reply (the function's own timeout, plus
-        a grace period for the instance to notice it)."""
+    async def invoke(self, call: Call | bytes) -> dict[str, Any]:
+        """Send one invocation (a `Call`, or its protocol line already encoded) and wait for
+        its reply (the function's own timeout, plus a grace period for the instance to
+        notice it)."""
         assert self.process.stdin is not None
         self.invocations += 1
         try:
-            self.process.stdin.write(encode(call))
+            self.process.stdin.write(call if isinstance(call, bytes) else encode(call))
             await self.process.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             raise Crashed(f"instance {self.id} had exited") from None

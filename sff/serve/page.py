@@ -4,7 +4,8 @@ Rendered on the server, so the first paint already shows the data (a plain headl
 screenshot shows invocations, not "loading…"); a small script re-fetches the page every
 few seconds and swaps the content in. Each source has one *state*, with its own colour in
 the legend: attempts (retries) and items (``each``) are different things and are never
-drawn as each other, a source that never finished is never drawn as ok, and an error's
+drawn as each other (a retried source shows each attempt's span, the pauses between
+them empty), a source that never finished is never drawn as ok, and an error's
 whole text is shown, wrapped.
 """
 
@@ -49,6 +50,8 @@ table.summary th, table.summary td { padding: 2px 8px; border-bottom: 1px solid 
 .note { font-size: 11px; color: #555; margin-left: .4em; }
 .track { position: relative; height: 16px; background: #f6f6f6; border-radius: 2px; }
 .bar { position: absolute; top: 2px; height: 12px; min-width: 2px; border-radius: 2px; }
+.attempts { grid-column: 1 / -1; margin: 0 0 2px 1em; font: 11px ui-monospace, monospace;
+  color: #555; }
 .errtext { grid-column: 1 / -1; margin: 0 0 4px 1em; white-space: pre-wrap;
   overflow-wrap: anywhere; color: #8a1f1f; font: 12px ui-monospace, monospace; }
 .s-ok { background: #3c8d3c; } .s-retried { background: #7b4fbf; }
@@ -185,7 +188,8 @@ def waterfall(inv: Invocation) -> str:
         start, end = src.get("start_ms"), src.get("end_ms")
         width = None if start is None or end is None else end - start
         lanes.append(lane(name, state, offset + (start or 0), width, total,
-                          notes(src, state, deps.get(name) or []), src.get("error")))  # fmt: skip
+                          notes(src, state, deps.get(name) or []), src.get("error"),
+                          attempts(src.get("spans") or [], state, offset, total)))  # fmt: skip
     cls = "inv error" if inv.status >= 500 else "inv"
     return (
         f"<section class='{cls}' data-request-id='{escape(inv.request_id)}' "
@@ -211,10 +215,35 @@ def head(inv: Invocation) -> str:
     return f"<div class='head'>{''.join(parts)}</div>"
 
 
+def attempts(
+    spans: list[dict[str, Any]], state: str, offset: float, total: float
+) -> tuple[str, str]:
+    """A retried source's attempts: a bar each, over the source's (failed ones in the failed
+    colour, the pauses between them left empty), and a line with each outcome."""
+    if len(spans) < 2:
+        return "", ""
+    bars, said = [], []
+    for number, span in enumerate(spans, 1):
+        start, took = offset + span["start_ms"], span["end_ms"] - span["start_ms"]
+        failed = "error" in span
+        how = str(span.get("status") or ("failed" if failed else "ok"))
+        look = "failed" if failed else ("ok" if state == "retried" else state)
+        style = f"left:{100 * start / total:.2f}%;width:{max(0.3, 100 * took / total):.2f}%"
+        title = f"attempt {number}: {how} ({ms(took)})" + (f": {span['error']}" if failed else "")
+        bars.append(
+            f"<div class='bar attempt s-{look}' data-attempt='{number}' "
+            f"data-outcome='{'failed' if failed else 'ok'}' style='{style}' "
+            f"title='{escape(title)}'></div>"
+        )
+        said.append(f"{number}: {how} {ms(took)}")
+    return "".join(bars), f"<div class='attempts'>attempts {escape(' · '.join(said))}</div>"
+
+
 def lane(name: str, state: str, left: float, width: float | None, total: float,
-         found: list[str], error: str | None) -> str:  # fmt: skip
-    bar = ""
-    if width is not None and state != "not-started":
+         found: list[str], error: str | None,
+         tries: tuple[str, str] = ("", "")) -> str:  # fmt: skip
+    bar, said = tries  # a retried source: its attempts stand in for its one bar
+    if not bar and width is not None and state != "not-started":
         style = f"left:{100 * left / total:.2f}%;width:{max(0.3, 100 * width / total):.2f}%"
         title = f"{name}: {ms(left)} → {ms(left + width)} ({STATES.get(state, state)})"
         bar = f"<div class='bar s-{state}' style='{style}' title='{escape(title)}'></div>"
@@ -224,7 +253,7 @@ def lane(name: str, state: str, left: float, width: float | None, total: float,
     text = f"<div class='errtext'>{escape(error)}</div>" if error else ""
     return (
         f"<div class='lane {state}' data-source='{escape(name)}' data-state='{state}'>"
-        f"<div class='label'>{label}</div><div class='track'>{bar}</div>{text}</div>"
+        f"<div class='label'>{label}</div><div class='track'>{bar}</div>{said}{text}</div>"
     )
 
 
