@@ -66,11 +66,12 @@ CASES = [
         check=lambda d: len(d["items"]) == 2 and d["notification"]["status"] == "queued",
     ),
     Case(
-        "failure: a todo that does not exist (required source -> 502)",
+        "failure: a todo that does not exist (its 404 propagated: not_found)",
         "todo_detail",
         {"todo_id": 9999},
-        status=502,
-        check=lambda d: d["error"]["source"] in ("todo", "comments"),
+        status=404,
+        check=lambda d: d["error"]["code"] == "not_found"
+        and d["error"]["source"] in ("todo", "comments"),
     ),
     Case(
         "rejected: a page size over the limit (400 naming the field)",

@@ -20,8 +20,8 @@ todo_detail = Function(
     description="One todo with its owner and its comments, each with its author.",
     input=TodoQuery,
     sources={
-        "todo": todos.get("/todos/{input.todo_id}"),
-        "comments": todos.get("/todos/{input.todo_id}/comments"),
+        "todo": todos.get("/todos/{input.todo_id}", propagate=(404,)),
+        "comments": todos.get("/todos/{input.todo_id}/comments", propagate=(404,)),
         "owner": users.get("/users/{todo.user_id}"),
         # One call per distinct commenter (index_by keeps one entry per user id).
         "authors": users.get(

@@ -79,10 +79,13 @@ class Breaker:
         return self.circuit.cooldown * 2 + self.circuit.window
 
 
-def is_backend_failure(error: SourceError) -> bool:
+def is_backend_failure(error: SourceError, propagated: frozenset[int] = frozenset()) -> bool:
     """Failures that say the backend is unwell: transport errors, timeouts and 5xx
-    (not a 4xx, which is the caller's problem, nor our own circuit refusing)."""
+    (not a 4xx, which is the caller's problem, nor our own circuit refusing, nor a
+    status the source propagates as its answer: a 429 declared so is not an outage)."""
     if error.cause.startswith(OPEN_CAUSE):
         return False
     status = error.upstream_status
+    if status in propagated:
+        return False
     return status is None or status >= 500 or status in (408, 429)

@@ -32,7 +32,44 @@ META_KEYS: dict[str, Any] = {
     "stale_s": float | None,
     "status": int | None,
 }
-"""What ``meta.<source>`` holds (a later addition: the response's ``headers``)."""
+"""What ``meta.<source>`` holds for every source; an HTTP source adds its response's
+``headers`` (an `each` source: ``items``, each item's ``status`` and ``headers``)."""
+RESPONSE_KEYS = frozenset({"headers", "items"})
+HEADERS = ti.HeaderMap("the response headers (lower-case names)")
+
+
+def meta_type(node: Node) -> Rec:
+    """The type of ``meta.<source>`` for this source."""
+    from sff.spec import HttpSource
+
+    keys = dict(META_KEYS)
+    if isinstance(node.source, HttpSource) and node.each is None:
+        keys["headers"] = HEADERS
+    elif isinstance(node.source, HttpSource):
+        one = Rec(f"an item of meta.{node.name}.items", {"status": int | None, "headers": HEADERS})
+        keys["items"] = list[one]  # type: ignore[valid-type]
+    return Rec(f"meta.{node.name}", keys)
+
+
+def exposed_sources(fn: Function) -> frozenset[str]:
+    """The HTTP sources whose response some expression of ``fn`` reads (`Plan.exposed`)."""
+    from sff.plan import node_parts, shown_exprs
+    from sff.spec import HttpSource
+
+    plan = fn.plan
+    http = {n for n, node in plan.nodes.items() if isinstance(node.source, HttpSource)}
+    parts: list[Any] = [fn.shape.value]
+    for node in plan.nodes.values():
+        parts += node_parts(node)
+    found: set[str] = set()
+    for expr, _, _ in shown_exprs(parts):
+        if "meta" not in expr.names:
+            continue
+        reads = meta_reads(expr._ast)
+        if reads is None:  # the shape reads `meta` whole
+            return frozenset(http)
+        found |= {name for name, response in reads.items() if response}
+    return frozenset(found & http)
 
 
 def check_function(fn: Function) -> None:
@@ -46,7 +83,14 @@ def check_function(fn: Function) -> None:
 def meta_refs(ast: Any) -> set[str] | None:
     """The sources whose outcome an expression reads as ``meta.X``; None when it reads
     ``meta`` as a whole (which would depend on every source)."""
-    found: set[str] = set()
+    reads = meta_reads(ast)
+    return None if reads is None else set(reads)
+
+
+def meta_reads(ast: Any) -> dict[str, bool] | None:
+    """``meta.X`` read by an expression: X -> whether its response (``headers``,
+    ``items``, or ``meta.X`` as a whole) is read; None when ``meta`` itself is."""
+    found: dict[str, bool] = {}
     for node in _root_nodes(ast):
         kind = node["type"]
         if kind == "field" and node["value"] == "meta":
@@ -55,8 +99,23 @@ def meta_refs(ast: Any) -> set[str] | None:
             second = node["children"][1]
             if second["type"] != "field":
                 return None
-            found.add(second["value"])
+            rest = node["children"][2:]
+            key = _leftmost_field(rest[0]) if rest else None
+            response = key is None or key in RESPONSE_KEYS
+            found[second["value"]] = found.get(second["value"], False) or response
     return found
+
+
+def _leftmost_field(node: Any) -> str | None:
+    """The first key a chain reads (``headers`` of ``headers."x"``, ``items`` of
+    ``items[*].status``); None when it does not start with one."""
+    while isinstance(node, dict):
+        if node["type"] == "field":
+            return str(node["value"])
+        if node["type"] not in ("subexpression", "index_expression", "projection", "flatten"):
+            return None
+        node = node["children"][0]
+    return None
 
 
 def _is_meta(node: Any) -> bool:
@@ -108,7 +167,7 @@ class Checker:
         self.fn = fn
         self.input: Any = fn.input if fn.input is not None else UNKNOWN
         self.sources = {name: source_type(node) for name, node in fn.plan.nodes.items()}
-        entries = {n: Rec(f"meta.{n}", META_KEYS) for n in fn.plan.nodes}
+        entries = {n: meta_type(node) for n, node in fn.plan.nodes.items()}
         self.meta = Rec("meta (the sources' outcomes)", entries)
 
         self.root = Rec("the context", {"input": self.input, **self.sources, "meta": self.meta})

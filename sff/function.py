@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from sff.errors import DeclarationError
-from sff.fields import check_function
+from sff.fields import check_function, exposed_sources
 from sff.plan import Plan, build_plan, check_names
 from sff.shape import Shape, compile_shape
 from sff.spec import Duration, Source, seconds
@@ -83,6 +84,7 @@ class Function:
             self.shape: Shape = compile_shape(name, shape, contract)
             check_names(name, "shape", self.shape.names, set(self.sources), self.shape.value)
             check_function(self)
+            self.plan = replace(self.plan, exposed=exposed_sources(self))
         except DeclarationError as exc:
             from sff.location import locate  # parses the file, only when there is an error
 

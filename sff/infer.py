@@ -86,6 +86,12 @@ class Infer:
         return UNKNOWN
 
     def field(self, cur: Any, name: str, path: Path) -> Any:
+        if isinstance(cur, ti.HeaderMap) and name != name.lower():
+            raise Miss(
+                path,
+                f"header names are case-insensitive and exposed in lower case: "
+                f'write "{name.lower()}", not "{name}"',
+            )
         found: list[Any] = []
         for alt in ti.alternatives(cur):
             kind = ti.kind(alt)

@@ -48,6 +48,10 @@ def _as_text(project: Project, found: Found) -> str:
     width = max((len(n) for n in fn.sources), default=0)
     for name in fn.plan.order:
         lines.append(f"    {name:<{width}}  {_source_text(fn, name, ' ' * (width + 6))}")
+    reads = sorted(meta_sources(fn, None))
+    if reads:
+        shown = [f"{n} (status, headers)" if n in fn.plan.exposed else n for n in reads]
+        lines.append(f"  shape reads meta of  {', '.join(shown)}")
     lines.append(f"  stages    {stages_text(fn.plan.stages())}")
     lines.append(f"  critical  {' → '.join(fn.plan.critical_path()) or '-'}")
     return "\n".join(lines)
@@ -66,6 +70,8 @@ def _as_json(project: Project, found: Found) -> dict[str, Any]:
         "contract": fn.contract.__name__ if fn.contract else None,
         "timeout_s": fn.timeout,
         "sources": {n: _source_fields(fn, n) for n in fn.plan.order},
+        "shape_meta_reads": sorted(meta_sources(fn, None)),
+        "exposed_responses": sorted(fn.plan.exposed),
         "plan": fn.plan.describe(),
     }
 
@@ -128,8 +134,32 @@ def _source_fields(fn: Function, name: str) -> dict[str, Any]:
         personal=opts.personal or None,
         identity=opts.identity,
         response=name_of(opts.response, inner=True) if opts.response is not None else None,
+        propagate=sorted(opts.propagate),
+        meta_reads=_meta_reads(fn, name),
     )
     return {k: v for k, v in fields.items() if v not in (None, {}, [])}
+
+
+def _meta_reads(fn: Function, name: str) -> list[str]:
+    """What of other sources' ``meta`` this source's expressions read (``meta.todos``),
+    marked ``+response`` for a source whose headers it may read."""
+    return [
+        f"{dep}+response" if dep in fn.plan.exposed else dep
+        for dep in sorted(meta_sources(fn, name))
+    ]
+
+
+def meta_sources(fn: Function, name: str | None) -> set[str]:
+    """Sources read as ``meta.X`` by one source's expressions (``None``: the shape's)."""
+    from sff.fields import meta_refs
+    from sff.plan import node_parts, shown_exprs
+
+    parts = [fn.shape.value] if name is None else node_parts(fn.plan.nodes[name])
+    found: set[str] = set()
+    for expr, _, _ in shown_exprs(parts):
+        if "meta" in expr.names:
+            found |= meta_refs(expr._ast) or set(fn.plan.order)
+    return found
 
 
 def _timeout(source: Source) -> float | None:
@@ -183,6 +213,9 @@ def _source_text(fn: Function, name: str, indent: str) -> str:
     lines += [f"identity {f['identity']}"] if "identity" in f else []
     lines += ["personal"] if f.get("personal") else []
     lines += [f"response {f['response']}"] if "response" in f else []
+    lines += [f"reads meta of {', '.join(f['meta_reads'])}"] if "meta_reads" in f else []
+    if "propagate" in f:
+        lines.append(f"propagates {', '.join(map(str, f['propagate']))} as the answer's status")
     lines.append(" · ".join(_runs_text(f)))
     return f"\n{indent}".join(lines)
 

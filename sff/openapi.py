@@ -108,11 +108,26 @@ def _operation(
     output = refs[(fn.contract, "serialization")] if fn.contract is not None else {}
     ok = {"description": "The contract", "content": {"application/json": {"schema": output}}}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    answers = {**errors, **_propagated(fn)}
     operation["responses"] = {
         "200": ok,
-        **{status: {"description": text, "content": error} for status, text in errors.items()},
+        **{
+            status: {"description": text, "content": error}
+            for status, text in sorted(answers.items())
+        },
     }
     return operation
+
+
+def _propagated(fn: Function) -> dict[str, str]:
+    """The statuses a required source passes on as the answer's (``propagate=``)."""
+    from sff.propagate import description
+
+    found: dict[str, list[str]] = {}
+    for name in fn.plan.order:
+        for status in sorted(fn.plan.nodes[name].source.options.propagate):
+            found.setdefault(str(status), []).append(description(name, status))
+    return {status: "; ".join(texts) for status, texts in found.items()}
 
 
 def _parameter(name: str, schema: dict[str, Any], required: bool, where: str) -> dict[str, Any]:

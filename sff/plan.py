@@ -48,6 +48,9 @@ class Plan:
     function: str
     nodes: Mapping[str, Node]
     order: tuple[str, ...]
+    exposed: frozenset[str] = frozenset()
+    """Sources whose response (headers, per-item status) an expression reads as
+    ``meta.<source>``: only these build the mapping (`sff.http.exposed`)."""
 
     def dependents(self, name: str) -> list[str]:
         return [n for n in self.order if name in self.nodes[n].deps]
@@ -130,9 +133,32 @@ def _compile_node(function: str, name: str, source: Source, known: set[str]) -> 
         )
     if each is not None and "item" in each.names:
         raise PlanError(f"function {function!r}, source {name!r}: `each` cannot use `item`")
+    if opts.propagate:
+        _check_propagate(function, name, source)
     outcomes = _meta_deps(function, f"source {name!r}", parts, known, whole=False)
     deps = frozenset(names - RESERVED) | outcomes
     return Node(name, source, deps, each, when, request, args, identity)
+
+
+def _check_propagate(function: str, name: str, source: Source) -> None:
+    """``propagate=`` makes a status the answer: only a required single call can."""
+    opts, place = source.options, f"source {name!r}"
+    shown = ", ".join(map(str, sorted(opts.propagate)))
+    if opts.fallback:
+        raise PlanError(
+            f"function {function!r}, {place}: propagate=({shown}) on a source with a "
+            "fallback, which would stand in for that answer; a propagated status needs a "
+            "required source (drop the fallback, or propagate=)",
+            function=function,
+            where=place,
+        )
+    if opts.each is not None:
+        raise PlanError(
+            f"function {function!r}, {place}: propagate= on an `each` source: one item's "
+            "status cannot be the answer's (use tolerate= or item_fallback= for items)",
+            function=function,
+            where=place,
+        )
 
 
 def _meta_deps(
@@ -164,6 +190,16 @@ def _meta_deps(
             name=unknown[0],
         )
     return frozenset(found)
+
+
+def node_parts(node: Node) -> list[Any]:
+    """Every compiled expression holder of a node (for walks over what it reads)."""
+    parts: list[Any] = [node.each, node.when, node.args]
+    request = node.request
+    if request is not None:
+        parts += [request.path, request.query, request.headers, request.body]
+        parts.append(request.idempotency_key)
+    return parts
 
 
 def _parts_exprs(parts: list[Any]) -> list[Expr]:

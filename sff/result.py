@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pydantic import BaseModel
 
 from sff.errors import SffError
+
+_RAW = frozenset({"response_headers", "item_responses"})  # references, not meta
 
 
 @dataclass
@@ -35,6 +37,11 @@ class SourceMeta:
     # a retried request's attempts, each {start_ms, end_ms, status?, error?} (invocation
     # offsets); only when some request of this source made more than one
     spans: list[dict[str, Any]] | None = None
+    # The last answer's raw headers, and per `each` item its status and headers (only for
+    # a source whose response an expression reads): `sff.http.exposed` makes them
+    # `meta.<source>.headers` / `.items`. Never part of `to_dict` (meta, logs, the page).
+    response_headers: Any = field(default=None, repr=False, compare=False)
+    item_responses: list[Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def duration_ms(self) -> float | None:
@@ -53,7 +60,15 @@ class SourceMeta:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if v is not None}
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in _RAW and getattr(self, f.name) is not None
+        }
+        for name in ("item_errors", "spans"):  # copies, as the rest is (immutable values)
+            listed = getattr(self, name)
+            if listed is not None:
+                data[name] = [dict(e) for e in listed]
         if self.duration_ms is not None:
             data["duration_ms"] = round(self.duration_ms, 2)
         return data

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from sff.cache import CacheStore, SafeStore
     from sff.function import Function
+    from sff.http.exposed import Seen
 
 GRACE_S = 0.02  # lets a source whose own timeout is the deadline fall back before we cancel it
 
@@ -168,6 +169,7 @@ class Invocation:
         self.deadline, self.meta, self.started = deadline, meta, started
         fetcher.started = started  # attempt spans share the invocation's clock
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.responses: dict[str, dict[str, Any]] = {}  # `meta.X.headers` of those read
 
     def now_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -183,7 +185,23 @@ class Invocation:
         try:
             await self.run_all()
         finally:  # the shape sees every outcome, those settled at the deadline included
-            self.context["meta"] = {n: s.view() for n, s in self.meta.sources.items()}
+            self.context["meta"] = {
+                n: self.view(plan.nodes[n], s) for n, s in self.meta.sources.items()
+            }
+
+    def view(self, node: Node, src: SourceMeta) -> dict[str, Any]:
+        """``meta.<source>``: the outcome (again at the end: a late fallback changes it),
+        and the response when an expression reads it (built once, when it settles)."""
+        view = src.view()
+        if node.name in self.fn.plan.exposed:
+            response = self.responses.get(node.name)
+            if response is None:
+                from sff.http import exposed
+
+                backend = getattr(node.source, "backend", None)
+                response = self.responses[node.name] = exposed.view(src, backend, bool(node.each))
+            view.update(response)
+        return view
 
     async def run_all(self) -> None:
         done, pending = await asyncio.wait(
@@ -248,7 +266,7 @@ class Invocation:
             self.context[node.name] = await self.fall_back(node, src, exc)
         finally:
             src.end_ms = self.now_ms()
-            self.context["meta"][node.name] = src.view()
+            self.context["meta"][node.name] = self.view(node, src)
 
     async def fetch(self, node: Node, src: SourceMeta) -> Any:
         timeout = node.source.options.timeout
@@ -275,15 +293,21 @@ class Invocation:
         chain = item_chain(node)
         outcomes: list[Rescue | SffError | None] = [None] * len(items)
         values: list[Any] = [None] * len(items)
+        seen = _seen(node, self.fn.plan.exposed, len(items))
+        src.item_responses = seen
 
         async def one(index: int, item: Any) -> None:
             context = {**self.context, "item": item}
             try:
-                values[index] = await self.fetch_one(node, context, src, timeout)
+                values[index] = await self.fetch_one(
+                    node, context, src, timeout, None if seen is None else seen[index]
+                )
             except InputError:
                 raise
             except SffError as exc:
                 causes[index] = exc.message
+                if seen is not None and isinstance(exc, SourceError):
+                    seen[index].status = exc.upstream_status  # a 404 item reads as 404
                 try:
                     outcomes[index] = found = await self.rescue(node, context, chain, exc)
                     values[index] = found.value
@@ -335,14 +359,19 @@ class Invocation:
         src.error = f"item {min(causes)}: {causes[min(causes)]}"
 
     async def fetch_one(
-        self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
+        self,
+        node: Node,
+        context: Mapping[str, Any],
+        src: SourceMeta,
+        timeout: float | None,
+        seen: Seen | None = None,
     ) -> Any:
         if isinstance(node.source, CallSource):
             src.attempts += 1
             value, body = await self.call(node, context, timeout)
             self.remember_call(node, context, value, body)
             return value
-        return await self.fetcher.fetch(node, context, src, self.deadline, timeout)
+        return await self.fetcher.fetch(node, context, src, self.deadline, timeout, seen)
 
     def remember_call(
         self, node: Node, context: Mapping[str, Any], value: Any, body: bytes | None = None
@@ -427,6 +456,12 @@ class Invocation:
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
         failures.noted(src, error, self.meta.request_id)
+        propagated = node.source.options.propagate  # only on a required source (the plan)
+        if propagated and isinstance(error, SourceError) and error.upstream_status in propagated:
+            from sff.propagate import error as answer_of
+
+            src.outcome, src.error = "failed", error.message
+            raise answer_of(node.name, error.upstream_status) from None
         try:
             found = await self.rescue(node, self.context, chain, error)
         except SffError as final:
@@ -459,6 +494,15 @@ class Invocation:
         )
         self.context[node.name] = found.value
         return found.value
+
+
+def _seen(node: Node, exposed: frozenset[str], count: int) -> list[Seen] | None:
+    """One holder per item for the answer it gets, when an expression reads them."""
+    if node.name not in exposed:
+        return None
+    from sff.http.exposed import Seen
+
+    return [Seen() for _ in range(count)]
 
 
 def _stood_in(outcome: Rescue | SffError | None) -> str | None:

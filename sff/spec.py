@@ -164,6 +164,8 @@ class SourceOptions:
     """For `each`: the chain tried for one failed item before it counts as failed."""
     max_items: int = 1000
     """For `each`: more items than this fail the source at once, before any call."""
+    propagate: frozenset[int] = frozenset()
+    """4xx statuses of a required HTTP source that become the answer's (`sff.propagate`)."""
 
     @property
     def required(self) -> bool:
@@ -184,6 +186,7 @@ def _options(
     response: Any = None,
     item_fallback: Fallbacks = None,
     max_items: int = 1000,
+    propagate: Iterable[int] | int | None = None,
 ) -> SourceOptions:
     if concurrency < 1:
         raise DeclarationError(f"concurrency must be at least 1, got {concurrency}")
@@ -213,7 +216,16 @@ def _options(
         response,
         item_chain,
         max_items,
+        _propagate(propagate),
     )
+
+
+def _propagate(value: Any) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    from sff.propagate import statuses
+
+    return statuses(value)
 
 
 def _chain(fallback: Fallbacks) -> tuple[Fallback, ...]:
@@ -260,6 +272,10 @@ def call(
     **options: Any,
 ) -> CallSource:
     """A source that calls another Function in-process, or an async callable."""
+    if options.get("propagate"):
+        raise DeclarationError(
+            "propagate= is for HTTP sources: a call() source has no status of its own"
+        )
     return CallSource(target, dict(args or {}), _options(**options))
 
 

@@ -51,19 +51,27 @@ class Rec:
     where: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
+<<<<<<< HEAD
 def _is_root_model(tp: type) -> TypeGuard[type[BaseModel]]:
     """A `pydantic.RootModel` subclass. Asked without importing pydantic's root_model
     (building the RootModel class costs a cold start milliseconds): until someone has
     imported it, no class can be one."""
     module = sys.modules.get("pydantic.root_model")
     return module is not None and issubclass(tp, module.RootModel)
+=======
+@dataclass(frozen=True, eq=False)
+class HeaderMap:
+    """HTTP headers by name: any key, read in lower case (names are case-insensitive)."""
+
+    label: str
+>>>>>>> 6f7dacd1f84d161971ad227be7be25ce3fbba60a
 
 
 def alternatives(tp: Any) -> list[Any]:
     """The non-null members of a union (``Optional[X]`` is ``[X]``), Annotated stripped."""
     if isinstance(tp, type) and _is_root_model(tp):  # its JSON is its root's
         return alternatives(tp.model_fields["root"].annotation)
-    if isinstance(tp, Rec) or (isinstance(tp, type) and tp is not type(None)):
+    if isinstance(tp, Rec | HeaderMap) or (isinstance(tp, type) and tp is not type(None)):
         return [tp]  # the common case, without asking typing
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
@@ -82,6 +90,8 @@ def kind(tp: Any) -> Kind:
     """The JSON kind of one (non-union) type."""
     if isinstance(tp, Rec):
         return "object"
+    if isinstance(tp, HeaderMap):
+        return "map"
     try:
         return _KINDS[tp]
     except (KeyError, TypeError):
@@ -148,6 +158,8 @@ def element(tp: Any) -> Any:
 
 
 def map_value(tp: Any) -> Any:
+    if isinstance(tp, HeaderMap):
+        return str | None  # a header the answer lacks is null
     args = typing.get_args(tp)
     return args[1] if len(args) == 2 else UNKNOWN
 
@@ -190,7 +202,7 @@ def required(tp: Any) -> list[str]:
 
 
 def name(tp: Any, *, inner: bool = False) -> str:
-    if isinstance(tp, Rec):
+    if isinstance(tp, Rec | HeaderMap):
         return tp.label
     if _is_model(tp):
         return tp.__name__ if inner else f"model {tp.__name__}"

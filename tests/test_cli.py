@@ -152,6 +152,25 @@ def test_list_json_describes_every_function(
     assert listed["dashboard"]["plan"]["stages"] == [["user", "todos"], ["team", "members"]]
 
 
+def test_list_shows_propagated_statuses_and_meta_reads(
+    in_repo: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    detail = out[out.index("todo_detail  GET") :]
+    assert "todo      GET todos /todos/{input.todo_id}\n" in detail
+    assert "propagates 404 as the answer's status" in detail.split("    owner ")[0]
+    assert "shape reads meta of  page (status, headers)" in out[out.index("todo_list  GET") :]
+
+    assert main(["list", "--json"]) == 0
+    listed = {f["name"]: f for f in json.loads(capsys.readouterr().out)}
+    assert listed["todo_detail"]["sources"]["todo"]["propagate"] == [404]
+    assert "propagate" not in listed["todo_detail"]["sources"]["owner"]
+    assert listed["todo_list"]["shape_meta_reads"] == ["page"]
+    assert listed["todo_list"]["exposed_responses"] == ["page"]
+    assert listed["dashboard"]["exposed_responses"] == []
+
+
 # -- check -------------------------------------------------------------------------------
 
 
@@ -251,9 +270,10 @@ def test_invoke_prints_the_error_json_and_exits_1_when_a_source_fails(
 
     captured = capsys.readouterr()
     error = json.loads(captured.out)["error"]
-    assert error["code"] == "source_failed" and error["upstream_status"] == 404
+    # todo_detail propagates a missing todo's 404 (propagate=(404,)): the answer is a 404
+    assert error["code"] == "not_found" and error["upstream_status"] == 404
     assert error["request_id"]
-    assert "todo_detail  502" in captured.err and "Traceback" not in captured.err
+    assert "todo_detail  404" in captured.err and "Traceback" not in captured.err
 
 
 def test_invoke_reports_bad_input_as_error_json(

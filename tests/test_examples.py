@@ -20,6 +20,7 @@ from functions.todo_detail import todo_detail
 from functions.todo_list import todo_list
 from sff import InputError, SourceError
 from sff.cache import MemoryStore
+from sff.propagate import PropagatedError
 
 
 @pytest.fixture(scope="module")
@@ -142,12 +143,25 @@ def test_todo_detail_attaches_each_comment_author_with_one_call_per_commenter(
     assert user_calls == len(commenters | {todo["user_id"]})
 
 
-def test_todo_detail_fails_with_502_for_a_missing_todo() -> None:
-    with pytest.raises(SourceError) as failure:
+def test_todo_detail_answers_404_not_found_for_a_missing_todo() -> None:
+    # propagate=(404,) on its required sources: "no such todo", not "the backend is down"
+    with pytest.raises(PropagatedError) as failure:
         todo_detail.run({"todo_id": 9999})
 
-    assert failure.value.status == 502
-    assert failure.value.upstream_status == 404
+    assert (failure.value.status, failure.value.code) == (404, "not_found")
+    assert failure.value.detail["upstream_status"] == 404
+    assert failure.value.source in ("todo", "comments")  # both 404; the first one answers
+    assert "9999" not in failure.value.message  # a fixed message, not the backend's words
+
+
+def test_todo_detail_still_answers_502_when_the_todo_backend_is_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TODOS_API", closed_port_url())
+    with pytest.raises(SourceError) as failure:
+        todo_detail.run({"todo_id": 3})
+
+    assert (failure.value.status, failure.value.code) == (502, "source_failed")
 
 
 def test_todo_list_pages_filtered_todos_and_counts_all_matches(seed: Seed) -> None:
@@ -163,6 +177,17 @@ def test_todo_list_pages_filtered_todos_and_counts_all_matches(seed: Seed) -> No
     assert page.has_next == (len(matches) > 8)
     owners = {t.owner for t in page.items}
     assert owners == {seed.users_by_id[t["user_id"]]["name"] for t in matches[4:8]}
+
+
+def test_todo_list_counts_from_x_total_count_in_one_request(
+    seed: Seed, server: tuple[str, DemoBackend]
+) -> None:
+    server[1].reset()
+    result = todo_list.run({"user_id": 2, "page_size": 2})
+
+    assert result.data.total == sum(1 for t in seed.todos if t["user_id"] == 2)
+    assert server[1].stats()["by_path"]["/todos"] == 1  # no unpaged second call to count
+    assert set(result.meta.sources) == {"page", "people"}
 
 
 def test_todo_list_last_page_has_no_next_page(seed: Seed) -> None:

@@ -22,6 +22,7 @@ from sff.http import coalesce
 from sff.http._httpx import httpx
 from sff.http.attempts import Try, attempt_spans, timed
 from sff.http.cached import Copy, fresh_for
+from sff.http.exposed import Seen
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
@@ -32,6 +33,14 @@ from sff.projection import Demand
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
+
+
+def _took(src: SourceMeta, origin: SourceMeta, seen: Seen | None) -> None:
+    """A GET shared with ``origin``'s: its status, caching and headers are ours too."""
+    src.status, src.cache_control = origin.status, origin.cache_control
+    src.fresh_s, src.response_headers = origin.fresh_s, origin.response_headers
+    if seen is not None:
+        seen.status, seen.headers = origin.status, origin.response_headers
 
 
 class HttpFetcher:
@@ -98,7 +107,10 @@ class HttpFetcher:
         src: SourceMeta,
         deadline: Deadline,
         timeout: float | None,
+        seen: Seen | None = None,
     ) -> Any:
+        """The source's JSON; ``seen`` (an `each` item's, when its response is read)
+        gets the answer's status and raw headers."""
         source = node.source
         assert isinstance(source, HttpSource)
         parts = self._render.parts(node, source, context)
@@ -121,15 +133,15 @@ class HttpFetcher:
             # what is read of the answer keys it too: a projected value serves only its like
             key = (source.method, *dedup_key(request), self._reads.get(node.name))
             if key in self._inflight:
-                return await self._shared(key, src)
+                return await self._shared(key, src, seen)
             shared = self._instance_key(node, request)
             flight = None if shared is None else coalesce.inflight(self.client).get(shared)
             if flight is not None:  # another invocation on this instance is sending it
-                answered, value = await self._joined(flight, src)
+                answered, value = await self._joined(flight, src, seen)
                 if answered:
                     return value
         work = asyncio.ensure_future(
-            self._send(node.name, source, request, src, deadline, timeout, remember)
+            self._send(node.name, source, request, src, deadline, timeout, remember, seen)
         )
         if key is None:
             return await work
@@ -154,15 +166,16 @@ class HttpFetcher:
                 return None
         return (*coalesce.key_of(request, who), self._reads.get(node.name))
 
-    async def _joined(self, flight: coalesce.Flight, src: SourceMeta) -> tuple[bool, Any]:
+    async def _joined(
+        self, flight: coalesce.Flight, src: SourceMeta, seen: Seen | None
+    ) -> tuple[bool, Any]:
         work, origin = flight
         answered, value = await coalesce.join(work)
         if answered:
-            src.status, src.cache_control = origin.status, origin.cache_control
-            src.fresh_s = origin.fresh_s
+            _took(src, origin, seen)
         return answered, value
 
-    async def _shared(self, key: tuple[Any, ...], src: SourceMeta) -> Any:
+    async def _shared(self, key: tuple[Any, ...], src: SourceMeta, seen: Seen | None) -> Any:
         """Wait for an identical GET another source is sending: no request of our own
         (attempts stays 0), its status in our meta."""
         work, origin = self._inflight[key]
@@ -173,8 +186,7 @@ class HttpFetcher:
                 src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
         finally:
-            src.status, src.cache_control = origin.status, origin.cache_control
-            src.fresh_s = origin.fresh_s
+            _took(src, origin, seen)
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""
@@ -206,10 +218,12 @@ class HttpFetcher:
         deadline: Deadline,
         timeout: float | None,
         remember: Copy | None = None,
+        seen: Seen | None = None,
     ) -> Any:
         backend = source.backend
         policy = source.options.retry or backend.retry
-        statuses = policy.statuses
+        propagated = source.options.propagate  # an answer, not an outage: never retried
+        statuses = policy.statuses - propagated if propagated else policy.statuses
         per_attempt = timeout or backend.timeout_s
 
         reads = self._reads.get(name)
@@ -225,16 +239,18 @@ class HttpFetcher:
                 if isinstance(request, LeanRequest):
                     sender = self._lean_sender
                     assert isinstance(sender, LeanSender)
-                    status, body, caching = await send_lean(
+                    status, body, caching, raw = await send_lean(
                         sender, name, backend, request, seconds, statuses
                     )
                 else:
-                    status, body, caching = await send_once(
+                    status, body, caching, raw = await send_once(
                         self.client, name, backend, request, seconds, statuses
                     )
                 if traced is not None:
                     traced(status)
-            src.status = status
+            src.status, src.response_headers = status, raw  # a reference: no copy made
+            if seen is not None:
+                seen.status, seen.headers = status, raw
             self.received_bytes += len(body)
             src.cache_control = caching.get("cache-control")
             src.fresh_s = lifetime(caching, shared=False)
@@ -266,7 +282,7 @@ class HttpFetcher:
         try:
             value = await with_retries(retrying, deadline, tried, count)
         except SourceError as exc:
-            if breaker is not None and is_backend_failure(exc):
+            if breaker is not None and is_backend_failure(exc, propagated):
                 await breaker.record(False)
             raise
         finally:

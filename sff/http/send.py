@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sff.errors import SourceError
 from sff.freshness import HEADERS as CACHING_HEADERS
@@ -25,7 +26,9 @@ async def send_once(
     request: httpx.Request,
     seconds: float,
     retry_statuses: frozenset[int],
-) -> tuple[int, bytes, dict[str, str]]:
+) -> tuple[int, bytes, dict[str, str], Any]:
+    """Status, body, the caching headers, and the raw headers (`sff.http.exposed` reads
+    them only for a source whose response an expression reads)."""
     where = f"{request.method} {request.url.path}"  # never the query: it may hold keys
     if seconds <= 0:
         raise SourceError(name, f"{where}: no time left before the deadline")
@@ -48,7 +51,7 @@ async def send_once(
     retry_after = response.headers.get("retry-after")
     status, body = judge(name, request, response.status_code, body, retry_after, retry_statuses)
     caching = {h: response.headers[h] for h in CACHING_HEADERS if h in response.headers}
-    return status, body, caching
+    return status, body, caching, response.headers
 
 
 async def _send(
@@ -78,8 +81,8 @@ async def send_lean(
     request: LeanRequest,
     seconds: float,
     retry_statuses: frozenset[int],
-) -> tuple[int, bytes, dict[str, str]]:
-    """`_send_once` for a lean request: the same timeouts, caps and error mapping."""
+) -> tuple[int, bytes, dict[str, str], Any]:
+    """`send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
     try:
@@ -91,8 +94,15 @@ async def send_lean(
     except httpx.TransportError as exc:
         where = describe(request)
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
+<<<<<<< HEAD
     status, body = judge(name, request, status, body, found.get("retry-after"), retry_statuses)
     return status, body, {h: found[h] for h in CACHING_HEADERS if h in found}
+=======
+    retry_after = header(headers, b"retry-after")
+    status, body = judge(name, request, status, body, retry_after, retry_statuses)
+    found = ((h, header(headers, h.encode())) for h in CACHING_HEADERS)
+    return status, body, {h: v for h, v in found if v is not None}, headers
+>>>>>>> 6f7dacd1f84d161971ad227be7be25ce3fbba60a
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:

@@ -132,23 +132,30 @@ class MatrixFile(pytest.File):
                 continue
             for cell in scenarios(fn):
                 yield MatrixItem.from_parent(
-                    self, name=f"degradation[{fn.name}:{cell.label}]", fn=fn, failing=cell.failing
+                    self,
+                    name=f"degradation[{fn.name}:{cell.label}]",
+                    fn=fn,
+                    failing=cell.failing,
+                    status=cell.status,
                 )
 
 
 class MatrixItem(SffItem):
     """One cell: these sources fail, the rest answer happy-path data."""
 
-    def __init__(self, *, fn: Function, failing: tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, *, fn: Function, failing: tuple[str, ...], status: int = 503, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.fn, self.failing = fn, failing
+        self.fn, self.failing, self.status = fn, failing, status
         self.add_marker(pytest.mark.sff_matrix)
 
     def runtest(self) -> None:
         parent = self.parent
         assert isinstance(parent, MatrixFile)
         try:
-            check_degradation(self.fn, self.failing, parent.happy_data(self.fn))
+            data = parent.happy_data(self.fn)
+            check_degradation(self.fn, self.failing, data, status=self.status)
         except NoHappyPath as exc:
             pytest.skip(str(exc))
 

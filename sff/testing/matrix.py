@@ -37,10 +37,12 @@ from sff.testing.harness import (
     value_target,
 )
 from sff.testing.patch import Target
+from sff.testing.propagated import expect_propagated, propagates
 
 DEFAULT_CASES = Path("tests/cases")
 ALL_OPTIONAL = "all-optional"
 MAX_GUESSED = 6  # 2**6 happy runs at most when guessing stand-ins
+FAIL_STATUS = 503
 
 
 class DegradationFailure(AssertionError):
@@ -55,6 +57,8 @@ class NoHappyPath(Exception):
 class Scenario:
     failing: tuple[str, ...]
     label: str
+    status: int = FAIL_STATUS
+    """What the failing HTTP sources answer: 503, or a status a source propagates."""
 
 
 @dataclass
@@ -75,6 +79,9 @@ def scenarios(fn: Function) -> list[Scenario]:
     optional = [n for n in fn.plan.order if not fn.plan.nodes[n].source.options.required]
     if len(optional) > 1:
         cells.append(Scenario(tuple(optional), ALL_OPTIONAL))
+    for name in fn.plan.order:  # a propagated status is an answer of its own: one cell each
+        for status in sorted(fn.plan.nodes[name].source.options.propagate):
+            cells.append(Scenario((name,), f"{name}={status}", status))
     return cells
 
 
@@ -100,12 +107,14 @@ def happy_data(fn: Function, cases_dir: Path | None = DEFAULT_CASES) -> HappyDat
 
 
 class _Answers:
-    def __init__(self, fn: Function, failing: Iterable[str], data: HappyData) -> None:
-        self.top, self.failing, self.data = fn, set(failing), data
+    def __init__(
+        self, fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
+    ) -> None:
+        self.top, self.failing, self.data, self.status = fn, set(failing), data, status
 
     def http(self, fn: Function, source: str, request: httpx.Request) -> httpx.Response:
         if fn is self.top and source in self.failing:
-            return error_response(request)
+            return error_response(request, self.status)
         node = fn.plan.nodes[source]
         backend = node.source.backend.name  # type: ignore[union-attr]
         target, path = relative(request), request.url.path
@@ -115,7 +124,10 @@ class _Answers:
         ):
             for ex in candidates:
                 if ex.backend == backend and ex.method == request.method and ex.status < 400:
-                    return httpx.Response(ex.status, json=ex.json, request=request)
+                    # with its headers: an expression may read them (meta.<source>.headers)
+                    return httpx.Response(
+                        ex.status, headers=_replayable(ex.headers), json=ex.json, request=request
+                    )
         return httpx.Response(200, json=self.generated(fn, source), request=request)
 
     def generated(self, fn: Function, source: str) -> Any:
@@ -135,6 +147,12 @@ class _Answers:
         if recorded:
             return value_target(recorded[0])
         return value_target(self.generated(fn, source))
+
+
+def _replayable(headers: dict[str, str]) -> dict[str, str]:
+    """Recorded headers, less the framing ones httpx sets for the JSON it is given."""
+    framing = ("content-length", "content-encoding", "transfer-encoding")
+    return {k: v for k, v in headers.items() if k.lower() not in framing}
 
 
 def _unknown(fn: Function) -> list[tuple[str, str]]:
@@ -166,17 +184,24 @@ async def _baseline(fn: Function, data: HappyData) -> Result | SffError:
     return first
 
 
-async def arun_cell(fn: Function, failing: Iterable[str], data: HappyData) -> Result | SffError:
-    answers = _Answers(fn, failing, data)
+async def arun_cell(
+    fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
+) -> Result | SffError:
+    answers = _Answers(fn, failing, data, status)
     with answering(fn, answers.http, answers.call):
         return await ainvoke(fn, data.input)
 
 
 async def acheck_degradation(
-    fn: Function, failing: Iterable[str], data: HappyData | None = None
+    fn: Function,
+    failing: Iterable[str],
+    data: HappyData | None = None,
+    *,
+    status: int = FAIL_STATUS,
 ) -> Result | SffError:
-    """Fail ``failing`` sources of ``fn``; raise `DegradationFailure` unless the answer is
-    a valid contract with them degraded, or a clean 502 naming a required one."""
+    """Fail ``failing`` sources of ``fn`` (HTTP ones answer ``status``); raise
+    `DegradationFailure` unless the answer is a valid contract with them degraded, a clean
+    502 naming a required one, or, for a status a source propagates, that status."""
     failing = tuple(failing)
     data = data or happy_data(fn)
     baseline = await _baseline(fn, data)
@@ -187,22 +212,28 @@ async def acheck_degradation(
             f"Record a case (sff record {fn.name} --input '<json>') or declare "
             "response= models on its sources"
         )
-    answer = await _guarded(fn, failing, data)
-    verdict(fn, failing, answer)
+    answer = await _guarded(fn, failing, data, status)
+    verdict(fn, failing, answer, status)
     return answer
 
 
 def check_degradation(
-    fn: Function, failing: Iterable[str], data: HappyData | None = None
+    fn: Function,
+    failing: Iterable[str],
+    data: HappyData | None = None,
+    *,
+    status: int = FAIL_STATUS,
 ) -> Result | SffError:
     """`acheck_degradation` for synchronous tests."""
-    return asyncio.run(acheck_degradation(fn, failing, data))
+    return asyncio.run(acheck_degradation(fn, failing, data, status=status))
 
 
-async def _guarded(fn: Function, failing: Iterable[str], data: HappyData) -> Result | SffError:
+async def _guarded(
+    fn: Function, failing: Iterable[str], data: HappyData, status: int = FAIL_STATUS
+) -> Result | SffError:
     failing = tuple(failing)
     try:
-        return await arun_cell(fn, failing, data)
+        return await arun_cell(fn, failing, data, status)
     except Exception as exc:
         what = " and ".join(failing) or "nothing"
         raise DegradationFailure(
@@ -210,8 +241,13 @@ async def _guarded(fn: Function, failing: Iterable[str], data: HappyData) -> Res
         ) from exc
 
 
-def verdict(fn: Function, failing: tuple[str, ...], answer: Result | SffError) -> None:
+def verdict(
+    fn: Function, failing: tuple[str, ...], answer: Result | SffError, status: int = FAIL_STATUS
+) -> None:
     what = " and ".join(repr(s) for s in failing)
+    if propagates(fn, failing, status):
+        expect_propagated(fn, failing, answer, status)
+        return
     may_fail = {s for s in failing if _may_fail(fn, s)}
     if isinstance(answer, SourceError) and answer.source in may_fail:
         return  # a clean 502 naming a required source
