@@ -51,20 +51,19 @@ class Rec:
     where: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
-<<<<<<< HEAD
 def _is_root_model(tp: type) -> TypeGuard[type[BaseModel]]:
     """A `pydantic.RootModel` subclass. Asked without importing pydantic's root_model
     (building the RootModel class costs a cold start milliseconds): until someone has
     imported it, no class can be one."""
     module = sys.modules.get("pydantic.root_model")
     return module is not None and issubclass(tp, module.RootModel)
-=======
+
+
 @dataclass(frozen=True, eq=False)
 class HeaderMap:
     """HTTP headers by name: any key, read in lower case (names are case-insensitive)."""
 
     label: str
->>>>>>> 6f7dacd1f84d161971ad227be7be25ce3fbba60a
 
 
 def alternatives(tp: Any) -> list[Any]:
