@@ -27,6 +27,20 @@ MODULES = [
     "batch",
 ]
 DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
+SCRATCH = Path(__file__).resolve().parent / "out"  # ignored by git
+
+
+def out_path(smoke: bool, only: list[str] | None, given: Path | None) -> Path:
+    """Only a full run writes the committed RESULTS.md: a smoke run (tiny sizes, one
+    repetition) or a partial one (``--only``) writes under ``benchmarks/out/``, so its
+    figures can never pass for the committed ones."""
+    if given is not None:
+        return given
+    if smoke:
+        return SCRATCH / "RESULTS-smoke.md"
+    if only:
+        return SCRATCH / f"RESULTS-{'-'.join(only)}.md"
+    return DEFAULT_OUT
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition")
     parser.add_argument("--reps", type=int, default=7, help="repetitions per variant (>= 5)")
     parser.add_argument("--only", nargs="+", choices=MODULES, help="run only these")
-    parser.add_argument("--out", type=Path, help=f"results file (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"results file (default: {DEFAULT_OUT} for a full run, else under {SCRATCH})",
+    )
     args = parser.parse_args(argv)
+    if args.smoke and args.out is not None and args.out.resolve() == DEFAULT_OUT:
+        parser.error(f"a smoke run never writes {DEFAULT_OUT}: its figures are not results")
     settings = Settings(smoke=args.smoke, reps=1 if args.smoke else max(args.reps, 5))
-    out = args.out or DEFAULT_OUT
+    out = out_path(args.smoke, args.only, args.out)
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
     started, load_before = dt.datetime.now().astimezone(), load()
     reports: list[Report] = []
@@ -51,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     print(targets(reports))
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(results(reports, command.strip(), started, load_before, settings.reps))
     print(f"\nwrote {out}", file=sys.stderr)
     return 0

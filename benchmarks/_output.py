@@ -8,13 +8,19 @@ import platform
 import sys
 from collections.abc import Sequence
 
+from benchmarks._anchors import anchors_table
 from benchmarks._common import Report, Row
 
 HOW_TO_READ = [
-    "Variants: **sff** is the framework as shipped; **httpx** / **hand-written** /",
+    "Variants: **sff** is the framework as shipped; **httpx** / **hand-written httpx** /",
     "**starlette + httpx** is the obvious code a competent developer writes for the same",
     "calls (one default `httpx.AsyncClient`, `asyncio.gather`, `jmespath`, pydantic);",
+    "**aiohttp** / **hand-written aiohttp** / **starlette + aiohttp** the same over one",
+    "`aiohttp.ClientSession` (the peer such a developer picks for async fan-out);",
     "**raw asyncio** writes HTTP/1.1 straight onto asyncio streams (the floor).",
+    "Cold start and memory run in deploy-like venvs the benchmark builds",
+    "(`benchmarks/_deploy.py`): only a handler's runtime distributions, .pyc compiled,",
+    "never the test venv.",
     "*fresh* opens and closes a client per invocation (use-and-destroy FaaS); *warm*",
     "keeps one client across invocations (resident). The backend adds 50 ms per call in",
     "fan-out and deps; overhead is wall time above that. CPU is this process's CPU time",
@@ -94,6 +100,10 @@ def results(
             "## Targets",
             "",
             targets(reports),
+            "",
+            "## Beside the anchors (issue 18)",
+            "",
+            anchors_table(reports),
             "",
             "## All measurements",
             "",

@@ -8,6 +8,7 @@ import sys
 import time
 
 from benchmarks._backend import ROOT
+from benchmarks._deploy import Deploy
 
 
 def run_python(
@@ -17,20 +18,22 @@ def run_python(
     flags: tuple[str, ...] = (),
     no_pyc: str | None = None,
     extra_env: dict[str, str] | None = None,
+    deploy: Deploy | None = None,
 ) -> tuple[float, str]:
     """Milliseconds from spawn to exit of ``python [flags] args``, and its output.
 
     ``no_pyc`` (an empty directory) makes Python look for bytecode there and write none,
     so every module is compiled from source, as in a package shipped without .pyc files.
+    ``deploy`` runs the deploy-like venv's interpreter in its task root instead of this one.
     """
-    env = {**os.environ, "BENCH_API": api, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    python, cwd = (str(deploy.python), deploy.task) if deploy else (sys.executable, ROOT)
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    env.update({"BENCH_API": api, "PYTHONPATH": str(cwd), **(extra_env or {})})
     if no_pyc is not None:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         flags = ("-X", f"pycache_prefix={no_pyc}", *flags)
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, *flags, *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    done = subprocess.run([python, *flags, *args], cwd=cwd, env=env, capture_output=True, text=True)
     wall = (time.perf_counter() - started) * 1000
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-2000:]}")

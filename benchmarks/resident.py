@@ -1,8 +1,9 @@
 """5. Resident throughput: the 3-source page served under uvicorn, requests per second.
 
-sff's ASGI adapter against a hand-written Starlette + httpx endpoint doing the same
-calls, same uvicorn settings, loaded on loopback by ``wrk`` (or `benchmarks._load`
-when wrk is absent). Also, without a target, ``sff serve --model resident``.
+sff's ASGI adapter against hand-written Starlette endpoints doing the same calls over
+one shared httpx client, or one shared aiohttp session, same uvicorn settings, loaded
+on loopback by ``wrk`` (or `benchmarks._load` when wrk is absent). Also, without a
+target, ``sff serve --model resident``.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def run(settings: Settings) -> Report:
     report = Report()
     from importlib.util import find_spec
 
-    missing = [m for m in ("uvicorn", "starlette") if find_spec(m) is None]
+    missing = [m for m in ("uvicorn", "starlette", "aiohttp") if find_spec(m) is None]
     if missing:
         report.notes.append(f"resident: skipped, not installed: {', '.join(missing)} (bench extra)")
         return report
@@ -116,6 +117,9 @@ def run(settings: Settings) -> Report:
             ),
             "starlette + httpx": stack.enter_context(
                 server([*py, "benchmarks.apps.page_starlette:app"], api)
+            ),
+            "starlette + aiohttp": stack.enter_context(
+                server([*py, "benchmarks.apps.page_starlette_aiohttp:app"], api)
             ),
         }
         if sff_serve_available():
@@ -143,4 +147,6 @@ def run(settings: Settings) -> Report:
     # Throughput: higher is better, so the target is baseline / sff <= 1.0.
     ratio = stats["starlette + httpx"].median / stats["sff asgi"].median
     report.targets.append(Target("resident: starlette + httpx rps / sff asgi rps", ratio, 1.0))
+    ratio = stats["starlette + aiohttp"].median / stats["sff asgi"].median
+    report.targets.append(Target("resident: starlette + aiohttp rps / sff asgi rps", ratio, 1.0))
     return report

@@ -29,13 +29,14 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from itertools import compress, repeat
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sff.errors import DeadlineError, InputError
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from sff.function import Function
     from sff.inbound import HttpRequest
 
@@ -118,7 +119,9 @@ async def checked_input(fn: Function, raw: Any, validate: Callable[[], T], withi
 def executor() -> ThreadPoolExecutor:
     # Its own threads, not the loop's default pool: getaddrinfo must not queue behind a
     # long evaluation. Two: the interpreter runs one Python thread at a time anyway.
-    if not _pool:
+    if not _pool:  # imported here: a small invocation never shapes off the loop
+        from concurrent.futures import ThreadPoolExecutor
+
         _pool.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="sff-shape"))
     return _pool[0]
 

@@ -18,12 +18,13 @@ checked by serializing it in Rust, walked in Python only where that finds a NaN.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from pydantic import BaseModel, RootModel, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails, to_json
 
 Path = tuple[str | int, ...]
@@ -67,6 +68,13 @@ def bad_number(value: Any) -> bool:
     return isinstance(value, Decimal) and not value.is_finite()
 
 
+def _is_root_model(node: Any) -> bool:
+    """A `pydantic.RootModel` instance, asked without importing pydantic's root_model (see
+    `sff.typeinfo`): until someone has imported it, nothing is one."""
+    module = sys.modules.get("pydantic.root_model")
+    return module is not None and isinstance(node, module.RootModel)
+
+
 def anywhere(value: Any) -> Path | None:
     """Any NaN or Infinity in plain data or model instances (``Any`` fields, unions)."""
     stack: list[tuple[Any, Path]] = [(value, ())]
@@ -76,7 +84,7 @@ def anywhere(value: Any) -> Path | None:
             return path
         if isinstance(node, dict | list) and _plain_and_finite(node):
             continue
-        if isinstance(node, RootModel):
+        if _is_root_model(node):
             stack.append((node.root, path))
             continue
         if isinstance(node, BaseModel):

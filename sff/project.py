@@ -211,9 +211,7 @@ def _unique_routes(project: Project) -> None:
     found = clashes(entries)
     if found:
         lines = [f"two functions answer {route}: {a} and {b}" for route, a, b in found]
-        raise DuplicateRouteError(
-            "; ".join(lines) + "; give one of them another route or method"
-        )
+        raise DuplicateRouteError("; ".join(lines) + "; give one of them another route or method")
 
 
 def error_line(error: BaseException, file: Path | None) -> int | None:

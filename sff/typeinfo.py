@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime
 import enum
+import sys
 import types
 import typing
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
 UNKNOWN: Any = Any
 Kind = Literal["unknown", "object", "array", "map", "scalar"]
@@ -50,6 +51,14 @@ class Rec:
     where: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
+def _is_root_model(tp: type) -> TypeGuard[type[BaseModel]]:
+    """A `pydantic.RootModel` subclass. Asked without importing pydantic's root_model
+    (building the RootModel class costs a cold start milliseconds): until someone has
+    imported it, no class can be one."""
+    module = sys.modules.get("pydantic.root_model")
+    return module is not None and issubclass(tp, module.RootModel)
+
+
 @dataclass(frozen=True, eq=False)
 class HeaderMap:
     """HTTP headers by name: any key, read in lower case (names are case-insensitive)."""
@@ -59,7 +68,7 @@ class HeaderMap:
 
 def alternatives(tp: Any) -> list[Any]:
     """The non-null members of a union (``Optional[X]`` is ``[X]``), Annotated stripped."""
-    if isinstance(tp, type) and issubclass(tp, RootModel):  # its JSON is its root's
+    if isinstance(tp, type) and _is_root_model(tp):  # its JSON is its root's
         return alternatives(tp.model_fields["root"].annotation)
     if isinstance(tp, Rec | HeaderMap) or (isinstance(tp, type) and tp is not type(None)):
         return [tp]  # the common case, without asking typing

@@ -81,6 +81,24 @@ def test_a_successful_invocation_over_plain_http_loads_no_retry_machinery() -> N
     assert loaded & {"tenacity", "httpcore", *TOOLING} == set()
     # h11 is the testing kit's (and httpcore's); redirects and the https pool load on demand
     assert loaded & {"h11", "sff.http.redirect", "sff.http.pool", "sff.testing.wire"} == set()
+    # pydantic builds its RootModel class only for someone who uses it (sff asks
+    # sys.modules); no thread pool before a large shape or a sync handler in a running loop
+    assert loaded & {"pydantic.root_model", "concurrent.futures.thread"} == set()
+
+
+def test_the_lazy_imports_still_load_when_needed() -> None:
+    # The guard above can fail: a RootModel contract and a large shape load them.
+    loaded = modules_after(
+        "import asyncio\n"
+        "from pydantic import RootModel\n"
+        "from sff.typeinfo import alternatives\n"
+        "class Ids(RootModel[list[int]]):\n"
+        "    pass\n"
+        "assert alternatives(Ids) == [list[int]]\n"
+        "from sff import bounded\n"
+        "bounded.executor()\n"
+    )
+    assert {"pydantic.root_model", "concurrent.futures.thread"} <= loaded
 
 
 def test_tracing_off_loads_no_opentelemetry() -> None:

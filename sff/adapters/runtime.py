@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sff.adapters import _settings
@@ -125,5 +124,7 @@ def run_isolated(coro: Coroutine[Any, Any, T]) -> T:
     except RuntimeError:
         return asyncio.run(coro)
     # A sync handler called from async code: its own loop, in a thread of its own.
+    from concurrent.futures import ThreadPoolExecutor  # only then: a cold start skips it
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()

@@ -161,10 +161,7 @@ async def read(
     name: str, where: str, pieces: AsyncIterable[bytes], headers: Mapping[str, str], limit: int
 ) -> bytes:
     """The decoded body, at most ``limit`` bytes; ``headers`` maps lower-cased names."""
-    declared = headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
-    capped = Capped(name, limit)
+    capped = _capped(name, headers, limit)
     try:
         decoding = Decoding(headers.get("content-encoding"), capped)
         async for piece in pieces:
@@ -175,3 +172,28 @@ async def read(
     except MemoryError:
         raise SourceError(name, f"{where}: out of memory reading the response") from None
     return capped.body()
+
+
+def read_whole(
+    name: str, where: str, pieces: list[bytes], headers: Mapping[str, str], limit: int
+) -> bytes:
+    """`read` for a body already received whole (a small answer arrives with its head):
+    the same cap, codings and errors, without a stream to iterate."""
+    capped = _capped(name, headers, limit)
+    try:
+        decoding = Decoding(headers.get("content-encoding"), capped)
+        for piece in pieces:
+            decoding.feed(piece)
+        decoding.end()
+    except decode_errors() as exc:
+        raise SourceError(name, f"{where}: DecodingError: {exc}") from None
+    except MemoryError:
+        raise SourceError(name, f"{where}: out of memory reading the response") from None
+    return capped.body()
+
+
+def _capped(name: str, headers: Mapping[str, str], limit: int) -> Capped:
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
+    return Capped(name, limit)

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
 from sff.http._httpx import httpx
-from sff.http.decode import read
+from sff.http.decode import read, read_whole
 from sff.http.fields import head
 from sff.http.message import Headers
 from sff.http.transport import StreamTransport
@@ -36,6 +37,9 @@ _MAX_URL = 65536  # httpx refuses longer URLs
 # A source setting one of these goes the httpx way: the lean send writes its own framing.
 _HTTPX_ONLY = frozenset({"content-length", "transfer-encoding", "connection", "accept-encoding"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BLOCKS = 256  # header sets remembered per client
+# lower-cased names, encoded fields, the dedup key
+Block = tuple[frozenset[str], Headers, tuple[tuple[str, str], ...]]
 
 
 class HasHeaders(Protocol):
@@ -95,6 +99,31 @@ class LeanSender:
             self._checked = True
         except ValueError:
             self._checked = False  # a client default that cannot be sent: httpx's path refuses it
+        # a source's header set, encoded and checked once: every `each` item (and every
+        # request of an invocation to one backend) usually sends the same one
+        self._blocks: dict[tuple[tuple[str, str], ...], Block | None] = {}
+
+    def _block(self, headers: Mapping[str, str]) -> Block | None:
+        """The lower-cased names, the encoded fields (checked as `head` checks them) and
+        the dedup key of a source's headers; None when only httpx may send them."""
+        items = tuple(headers.items())
+        if items in self._blocks:
+            return self._blocks[items]
+        ours = frozenset(name.lower() for name in headers)
+        block: Block | None = None
+        if not ours & _HTTPX_ONLY and self._checked:
+            try:
+                fields = [(n.encode("ascii"), v.encode("ascii")) for n, v in items]
+            except UnicodeEncodeError:
+                fields = None  # httpx refuses it, with the message the caller expects
+            if fields is not None:
+                head("GET", "/", fields)  # raises, saying why, for a field that cannot be sent
+                key = tuple(sorted((name.lower(), value) for name, value in items))
+                block = (ours, fields, key)
+        if len(self._blocks) >= _BLOCKS:  # a resident client meets ever new request ids
+            self._blocks.clear()
+        self._blocks[items] = block
+        return block
 
     def render(
         self,
@@ -107,34 +136,32 @@ class LeanSender:
     ) -> LeanRequest | None:
         """The request as bytes, or None when only httpx can say exactly what it would send."""
         path = base.path + path
-        if not path.startswith("/") or path.rstrip(_PATH_SAFE) or _has_dot_segment(path):
+        if not _plain(path):
             return None
         target = f"{path}?{urlencode(_grouped(query))}" if query else path
         if len(base.url) + len(target) > _MAX_URL:
             return None
-        ours = {name.lower() for name in headers}
-        if ours & _HTTPX_ONLY:
+        block = self._block(headers)
+        if block is None:
             return None
-        if not self._checked:
-            return None
+        ours, fields, key = block
         ready: Headers = []  # made here or checked once: Host (from httpx's URL), defaults
         if "host" not in ours:
             ready.append((b"Host", base.host))
         if content is None and method in _BODY_METHODS:
             ready.append((b"Content-Length", b"0"))
         ready += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
-        try:
-            fields = [(n.encode("ascii"), v.encode("ascii")) for n, v in headers.items()]
-        except UnicodeEncodeError:
-            return None  # httpx refuses it, with the message the caller expects
+        ready += fields
         if content is not None:
-            fields.append((b"Content-Length", b"%d" % len(content)))
-        payload = head(method, target, fields, ready) + (content or b"")
-        key = tuple(sorted((name.lower(), value) for name, value in headers.items()))
+            ready.append((b"Content-Length", b"%d" % len(content)))
+        payload = head(method, target, (), ready) + (content or b"")
         return LeanRequest(method, base.url + target, target, key, base.origin, payload)
 
-    async def send(self, name: str, request: LeanRequest, limit: int) -> tuple[int, Headers, bytes]:
-        """Status, raw headers and the decoded body (at most ``limit`` bytes).
+    async def send(
+        self, name: str, request: LeanRequest, limit: int
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Status, the header fields (see `joined`) and the decoded body (at most ``limit``
+        bytes).
 
         The caller bounds the whole exchange with one `asyncio.timeout`; connection
         failures raise httpx's transport exceptions, as on the httpx path.
@@ -150,23 +177,30 @@ class LeanSender:
             gate.release()
             raise
         body = Body(transport, origin, conn, gate, message, None, None)
-        headers = message.headers
         try:
-            fields = {
-                "content-length": header(headers, b"content-length"),
-                "content-encoding": header(headers, b"content-encoding"),
+            found = joined(message.headers)
+            fields: dict[str, str] = {
+                k: found[k] for k in ("content-length", "content-encoding") if k in found
             }
             where = f"{request.method} {request.path}"
-            data = await read(name, where, body, {k: v for k, v in fields.items() if v}, limit)
-            return message.status, headers, data
+            if message.done:  # the whole answer came with its head: no stream to read
+                data = read_whole(name, where, message.take(), fields, limit)
+                body.finish(message.keep and not message.extra)
+            else:
+                data = await read(name, where, body, fields, limit)
+            return message.status, found, data
         finally:
             await body.aclose()  # after a full read: a no-op; otherwise the socket is dropped
 
 
-def header(headers: Headers, name: bytes) -> str | None:
-    """All values of ``name`` joined as httpx's ``Headers.get`` does, or None."""
-    values = [value for key, value in headers if key.lower() == name]
-    return b", ".join(values).decode("latin-1") if values else None
+def joined(headers: Headers) -> dict[str, str]:
+    """Every field by lower-cased name, its values joined as `header` joins them: one pass
+    over the head for all the names a caller looks up (per request, so per `each` item);
+    the values joined as httpx's ``Headers.get`` joins them."""
+    values: dict[str, list[bytes]] = {}
+    for key, value in headers:
+        values.setdefault(key.decode("latin-1").lower(), []).append(value)
+    return {k: b", ".join(v).decode("latin-1") for k, v in values.items()}
 
 
 def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -175,6 +209,12 @@ def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
     for key, value in query:
         groups.setdefault(key, []).append(value)
     return [(key, value) for key, values in groups.items() for value in values]
+
+
+@lru_cache(maxsize=1024)
+def _plain(path: str) -> bool:
+    """A path httpx sends as it is (cached: every `each` item's path is often the same)."""
+    return path.startswith("/") and not path.rstrip(_PATH_SAFE) and not _has_dot_segment(path)
 
 
 def _has_dot_segment(path: str) -> bool:

@@ -31,6 +31,9 @@ class Renderer:
         self._incoming = {k.lower(): v for k, v in incoming_headers.items()}
         self._request_id = request_id
         self._bases: dict[Backend, str] = {}
+        # a backend's static and forwarded headers, the same for every request (and every
+        # `each` item) of this invocation: built once, checked at declaration / preflight
+        self._fixed: dict[Backend, dict[str, str]] = {}
 
     def preflight(self, sources: Iterable[tuple[str, Backend]]) -> None:
         """The request id and every forwarded header, checked before any source starts: a
@@ -54,18 +57,21 @@ class Renderer:
         try:
             path = node.request.path.render(context, encode_segment)
             query = query_params(node.request.query.render(context))
-            headers = self.headers(source, node.request.headers.render(context))
+            rendered = node.request.headers.render(context)
+            headers = self.headers(source, rendered)
+            for name in rendered:  # the rest was checked once: declaration, preflight
+                if name in headers:
+                    check(name, headers[name])
             if node.request.idempotency_key is not None:
                 key = node.request.idempotency_key.search(context)
                 headers["idempotency-key"] = scalar_text(key, "idempotency_key")
+                check("idempotency-key", headers["idempotency-key"])
             body = None if node.request.body is None else node.request.body.render(context)
             content = None
             if body is not None:
                 content = _json_body(body)
                 headers["content-type"] = "application/json"
             base = self.base_url(node.name, source.backend)
-            for name, value in headers.items():
-                check(name, value)
         except Unsendable as exc:  # nothing is sent: the caller's value is the problem
             raise InputError(
                 f"invalid input: source {node.name!r}: {exc}", source=node.name, field=exc.field
@@ -89,10 +95,14 @@ class Renderer:
 
     def headers(self, source: HttpSource, rendered: Mapping[str, Any]) -> dict[str, str]:
         backend = source.backend
-        headers = dict(backend.headers)
-        for name in backend.forward_headers:
-            if name in self._incoming:
-                headers[name] = self._incoming[name]
+        fixed = self._fixed.get(backend)
+        if fixed is None:
+            fixed = dict(backend.headers)
+            for name in backend.forward_headers:
+                if name in self._incoming:
+                    fixed[name] = self._incoming[name]
+            self._fixed[backend] = fixed
+        headers = dict(fixed)
         for name, value in rendered.items():
             if value is not None:
                 headers[name] = scalar_text(value, f"header {name!r}")

@@ -13,7 +13,7 @@ from sff.errors import SourceError
 from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.http._httpx import httpx
 from sff.http.decode import read
-from sff.http.lean import LeanRequest, LeanSender, header
+from sff.http.lean import LeanRequest, LeanSender
 from sff.http.response import describe, judge
 from sff.resilience import Retryable
 from sff.spec import Backend
@@ -93,17 +93,17 @@ async def send_lean(
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
     try:
         async with asyncio.timeout(seconds):
-            status, headers, body = await sender.send(name, request, backend.max_response_bytes)
+            status, found, body = await sender.send(name, request, backend.max_response_bytes)
     except (TimeoutError, httpx.TimeoutException):
         where = describe(request)
         raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
     except httpx.TransportError as exc:
         where = describe(request)
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
-    retry_after = header(headers, b"retry-after")
-    status, body = judge(name, request, status, body, retry_after, retry_statuses)
-    found = ((h, header(headers, h.encode())) for h in kept)
-    return status, body, {h: v for h, v in found if v is not None}, headers
+    status, body = judge(name, request, status, body, found.get("retry-after"), retry_statuses)
+    # the answer's fields, joined by name in one pass (`sff.http.lean.joined`), stand as
+    # its raw headers: `sff.http.exposed` reads a mapping as well as byte pairs
+    return status, body, {h: found[h] for h in kept if h in found}, found
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:

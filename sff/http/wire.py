@@ -18,7 +18,7 @@ import asyncio
 import select
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httptools
 import httpx
@@ -38,6 +38,7 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.idle_since = 0.0
+        self._sock = writer.get_extra_info("socket")  # asked once, not on every reuse
 
     def usable(self, expiry: float) -> bool:
         if self.reader.at_eof() or self.writer.is_closing():
@@ -45,14 +46,15 @@ class Connection:
         if time.monotonic() - self.idle_since > expiry:
             return False
         # Bytes the stream already took in while idle, or bytes (or EOF) still in the kernel.
-        return not getattr(self.reader, "_buffer", None) and not _readable(self.writer)
+        return not getattr(self.reader, "_buffer", None) and not _readable(self._sock)
 
     def close(self) -> None:
         self.writer.close()
 
 
-def _readable(writer: asyncio.StreamWriter) -> bool:
-    sock = writer.get_extra_info("socket")
+def _readable(sock: Any) -> bool:
+    """Bytes (or EOF) waiting on an idle socket; False for one without a file descriptor
+    (the testing kit's in-memory connections)."""
     if sock is None:
         return False
     poller = select.poll()
@@ -62,11 +64,17 @@ def _readable(writer: asyncio.StreamWriter) -> bool:
 
 async def _within(timeout: float | None, pending: Awaitable[bytes]) -> bytes:
     """``pending``, under ``timeout`` when there is one (the lean path's whole exchange has
-    one outer timeout, so its reads skip the extra timer)."""
+    one outer timeout, so its writes and reads skip the extra timers)."""
     if timeout is None:
         return await pending
     async with asyncio.timeout(timeout):
         return await pending
+
+
+async def _write(writer: asyncio.StreamWriter, payload: bytes) -> bytes:
+    writer.write(payload)
+    await writer.drain()
+    return payload
 
 
 class Stale(Exception):
@@ -100,9 +108,7 @@ async def send_head(
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
     try:
-        async with asyncio.timeout(timeouts.get("write")):
-            conn.writer.write(payload)
-            await conn.writer.drain()
+        await _within(timeouts.get("write"), _write(conn.writer, payload))
     except TimeoutError:
         conn.close()
         raise httpx.WriteTimeout("timed out sending the request", request=request) from None
@@ -204,7 +210,7 @@ class Body(httpx.AsyncByteStream):
         except OSError as exc:
             reason = str(exc) or type(exc).__name__
             raise httpx.ReadError(reason, request=self._request) from None
-        self._finish(message.keep and not message.extra and message.done)
+        self.finish(message.keep and not message.extra and message.done)
 
     def _eof(self) -> None:
         if self._message.close_delimited:
@@ -215,14 +221,15 @@ class Body(httpx.AsyncByteStream):
             request=self._request,
         )
 
-    def _finish(self, reusable: bool) -> None:
+    def finish(self, reusable: bool) -> None:
+        """The connection back to the pool (``reusable``) or closed; the gate released."""
         if not self._done:
             self._done = True
             self._transport.release(self._origin, self._conn, reusable)
             self._gate.release()
 
     async def aclose(self) -> None:
-        self._finish(False)  # after a full read this is a no-op; otherwise drop the socket
+        self.finish(False)  # after a full read this is a no-op; otherwise drop the socket
 
 
 __all__ = ["Body", "Connection", "Headers", "Origin", "Stale", "connect", "send_head"]
