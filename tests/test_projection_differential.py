@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 
 from sff import Backend, ExpressionError, Function
@@ -189,10 +189,16 @@ def test_the_property_catches_a_planted_mistake(
 ) -> None:
     plant(monkeypatch)
 
-    # an explicit seed: the inner function's digest is not stable from run to run
+    # An explicit seed: the inner function's digest is not stable from run to run. The
+    # search found each mistake under every seed tried, but what a seed draws changes with
+    # Hypothesis's version (a fresh install missed one in 6000): one hand-picked case per
+    # mistake runs first, so the test says whether `check` can see it on every install.
     @seed(18)
-    @settings(PROPERTY, max_examples=6000, phases=[Phase.generate])  # found, not shrunk
+    @settings(PROPERTY, max_examples=6000, phases=[Phase.explicit, Phase.generate])
     @given(text=KEYED | SHORT, doc=DOCS, ascii_only=st.booleans())
+    @example(text="a[?b].c", doc={"a": [{"b": {"d": 1}, "c": 1}]}, ascii_only=True)
+    @example(text="a[?b == 'x'].c", doc={"a": [{"b": "x", "c": 1}]}, ascii_only=True)
+    @example(text="a", doc={"a": 1}, ascii_only=True)
     def planted(text: str, doc: Any, ascii_only: bool) -> None:
         check(text, doc, ascii_only)
 
