@@ -12,14 +12,12 @@ keeps (under the declared request's key), so a fallback copy is a whole list too
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sff import tracing
 from sff.errors import InputError, SffError, SourceError
 from sff.expr import join_key
-from sff.fallback import cache_step
 from sff.http._httpx import httpx
 from sff.http.render import Parts
 
@@ -59,8 +57,7 @@ async def follow(run: Invocation, node: Node, src: SourceMeta, timeout: float | 
         except (SffError, Stop) as exc:
             if not fetched:
                 raise
-            stop = exc.message if isinstance(exc, SffError) else str(exc)
-            stop = f"page {fetched + 1}: {stop}" if isinstance(exc, SffError) else stop
+            stop = f"page {fetched + 1}: {exc.message}" if isinstance(exc, SffError) else str(exc)
             break
         fetched += 1
         collected.extend(page)
@@ -77,7 +74,7 @@ async def follow(run: Invocation, node: Node, src: SourceMeta, timeout: float | 
         parts = following
     src.pages = fetched
     if stop is None:
-        _remember(run, node, collected)
+        run.remember_value(node, run.context, collected)  # the whole list, under its request
         return collected
     if declared.complete:
         raise SourceError(node.name, f"pages: {stop} (the source must be complete)")
@@ -88,15 +85,6 @@ async def follow(run: Invocation, node: Node, src: SourceMeta, timeout: float | 
         **{"sff.reason": REASON},
     )
     return collected
-
-
-def _remember(run: Invocation, node: Node, items: list[Any]) -> None:
-    step, cache = cache_step(node), run.fetcher.cache
-    if step is None or cache is None:
-        return
-    key = run.cache_key(node, run.context)
-    if key is not None:
-        cache.remember(key, 200, json.dumps(items, separators=(",", ":")).encode(), step)
 
 
 class Pager:
