@@ -22,6 +22,8 @@ from sff.errors import DeadlineError, InputError, SffError, SourceError
 from sff.expr import EvaluationError, truthy
 from sff.fallback import Rescue, SourceCache, cache_step, rescue
 from sff.freshness import parse as parse_cache_control
+from sff.http import exposed
+from sff.http.exposed import Seen
 from sff.http.fetch import HttpFetcher
 from sff.plan import Node
 from sff.reads import reads_of
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 
     from sff.cache import CacheStore, SafeStore
     from sff.function import Function
-    from sff.http.exposed import Seen
 
 GRACE_S = 0.02  # lets a source whose own timeout is the deadline fall back before we cancel it
 
@@ -196,8 +197,6 @@ class Invocation:
         if node.name in self.fn.plan.exposed:
             response = self.responses.get(node.name)
             if response is None:
-                from sff.http import exposed
-
                 backend = getattr(node.source, "backend", None)
                 response = self.responses[node.name] = exposed.view(src, backend, bool(node.each))
             view.update(response)
@@ -377,15 +376,15 @@ class Invocation:
         if isinstance(node.source, CallSource):
             src.attempts += 1
             value, body = await self.call(node, context, timeout)
-            self.remember_call(node, context, value, body)
+            self.remember_value(node, context, value, body)
             return value
         return await self.fetcher.fetch(node, context, src, self.deadline, timeout, seen)
 
-    def remember_call(
+    def remember_value(
         self, node: Node, context: Mapping[str, Any], value: Any, body: bytes | None = None
     ) -> None:
-        """Keep a call's answer: a called Function's own bytes as it answered them, else
-        the callable's value serialized."""
+        """Keep a value the source's cache step stands for: a called Function's own bytes
+        as it answered them, else the value serialized (a callable's, a whole page list)."""
         step, cache = cache_step(node), self.fetcher.cache
         if step is None or cache is None:
             return
@@ -504,12 +503,10 @@ class Invocation:
         return found.value
 
 
-def _seen(node: Node, exposed: frozenset[str], count: int) -> list[Seen] | None:
+def _seen(node: Node, read: frozenset[str], count: int) -> list[Seen] | None:
     """One holder per item for the answer it gets, when an expression reads them."""
-    if node.name not in exposed:
+    if node.name not in read:
         return None
-    from sff.http.exposed import Seen
-
     return [Seen() for _ in range(count)]
 
 

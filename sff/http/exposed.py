@@ -48,15 +48,13 @@ class Seen:
 
 
 def pairs(raw: Any) -> list[tuple[str, str]]:
-    """(name, value) of raw headers: httpx's ``Headers``, byte pairs, or the lean send's
-    joined fields (`sff.http.lean.joined`)."""
+    """(name, value) of raw headers: httpx's ``Headers``, or the lean send's fields by
+    lower-case name, already joined (`sff.http.lean.joined`)."""
     if raw is None:
         return []
-    if hasattr(raw, "multi_items"):
-        return [(k.lower(), v) for k, v in raw.multi_items()]
-    if isinstance(raw, dict):  # the lean send's fields, by lower-case name, already joined
+    if isinstance(raw, dict):
         return list(raw.items())
-    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+    return [(k.lower(), v) for k, v in raw.multi_items()]
 
 
 def header_map(raw: Any, backend: Backend | None) -> dict[str, str]:
