@@ -167,10 +167,8 @@ async def read(
         async for piece in pieces:
             decoding.feed(piece)
         decoding.end()
-    except decode_errors() as exc:  # as httpx's DecodingError: not worth a retry
-        raise SourceError(name, f"{where}: DecodingError: {exc}") from None
-    except MemoryError:
-        raise SourceError(name, f"{where}: out of memory reading the response") from None
+    except _failing() as exc:  # asked after decoding: a codec loads on first use
+        raise _failure(name, where, exc) from None
     return capped.body()
 
 
@@ -185,11 +183,21 @@ def read_whole(
         for piece in pieces:
             decoding.feed(piece)
         decoding.end()
-    except decode_errors() as exc:
-        raise SourceError(name, f"{where}: DecodingError: {exc}") from None
-    except MemoryError:
-        raise SourceError(name, f"{where}: out of memory reading the response") from None
+    except _failing() as exc:  # asked after decoding: a codec loads on first use
+        raise _failure(name, where, exc) from None
     return capped.body()
+
+
+def _failing() -> tuple[type[BaseException], ...]:
+    return (*decode_errors(), MemoryError)
+
+
+def _failure(name: str, where: str, exc: BaseException) -> SourceError:
+    """A body that does not decode, as httpx's DecodingError (not worth a retry), or one
+    too big for the memory left."""
+    if isinstance(exc, MemoryError):
+        return SourceError(name, f"{where}: out of memory reading the response")
+    return SourceError(name, f"{where}: DecodingError: {exc}")
 
 
 def _capped(name: str, headers: Mapping[str, str], limit: int) -> Capped:
