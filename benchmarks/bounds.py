@@ -5,8 +5,10 @@ client pings ``/ping`` on the same instance back to back; the row is the slowest
 answered while the heavy request ran, against pings with nothing heavy going on. Heavy
 requests: ``each`` over 200,000 input ids under a 2 s deadline (refused past max_items
 before any call), a 6 MB input under the default input bounds (a 413 before it is parsed),
-and the same input with the bounds raised, sorted and grouped (shaped off the event loop,
-but parsed in C on it: the cost of opting in, shown without a target).
+and the same input with the bounds raised, sorted and grouped (a large body is
+parsed and validated on `sff.bounded`'s thread pool and shaped off the event loop; the C
+stretches of parsing and validation still hold the interpreter: the cost of opting in,
+shown without a target).
 """
 
 from __future__ import annotations
