@@ -1,6 +1,8 @@
 """A missing todo answers 404 `not_found` through every front, against the real demo
 backend over loopback: the ASGI app, the `sff serve` gateway (a real process on a real
-port), and the AWS Lambda adapter fed a real sample event. The same fronts read
+port), the AWS Lambda adapter fed a real sample event, the Function Compute adapter fed
+FC 3.0's documented HTTP-trigger event as bytes, and a Cloud Functions entry served by
+functions-framework's own app. The first three read
 `X-Total-Count` through `meta.page.headers` for todo_list."""
 
 from __future__ import annotations
@@ -98,3 +100,48 @@ def test_lambda_adapter_answers_404_for_a_missing_todo_from_a_real_http_api_even
     assert_not_found(answer["statusCode"], json.loads(answer["body"]))
     event["rawQueryString"], event["queryStringParameters"] = "todo_id=3", {"todo_id": "3"}
     assert todo_detail.handler(event, None)["statusCode"] == 200
+
+
+def fc_event(query: dict[str, str]) -> bytes:
+    """FC 3.0's documented HTTP-trigger event, as the bytes the runtime hands over."""
+    event = json.loads((EVENTS / "fc3_httpTrigger_docs_example.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/todo_detail"
+    event["queryParameters"] = query
+    event["body"] = ""
+    return json.dumps(event).encode()
+
+
+def test_function_compute_adapter_answers_404_for_a_missing_todo_from_a_real_fc3_event(
+    demo: tuple[str, DemoBackend],
+) -> None:
+    demo[1].reset()
+    answer = todo_detail.handler(fc_event({"todo_id": "9999"}), None)
+
+    assert_not_found(answer["statusCode"], json.loads(answer["body"]))
+    assert todo_detail.handler(fc_event({"todo_id": "3"}), None)["statusCode"] == 200
+    assert demo[1].stats()["by_path"]["/todos/9999"] == 1  # a 404 is not retried
+
+
+GCF_MAIN = """
+from functions.todo_detail import todo_detail
+from sff.adapters.gcp import entry
+
+todo_detail_http = entry(todo_detail)
+"""
+
+
+def test_cloud_functions_entry_answers_404_for_a_missing_todo(
+    demo: tuple[str, DemoBackend], tmp_path: Path
+) -> None:
+    import functions_framework
+
+    (tmp_path / "main.py").write_text(GCF_MAIN)
+    app = functions_framework.create_app(target="todo_detail_http", source=tmp_path / "main.py")
+    client = app.test_client()
+
+    missing = client.get("/", query_string={"todo_id": "9999"})
+    found = client.get("/", query_string={"todo_id": "3"})
+
+    assert_not_found(missing.status_code, missing.get_json())
+    assert missing.headers["cache-control"] == "no-store"
+    assert found.status_code == 200 and found.get_json()["id"] == 3
