@@ -2,8 +2,8 @@
 backend over loopback: the ASGI app, the `sff serve` gateway (a real process on a real
 port), the AWS Lambda adapter fed a real sample event, the Function Compute adapter fed
 FC 3.0's documented HTTP-trigger event as bytes, and a Cloud Functions entry served by
-functions-framework's own app. The first three read
-`X-Total-Count` through `meta.page.headers` for todo_list."""
+functions-framework's own app. The ASGI app and the gateway also read `X-Total-Count`
+through `meta.page.headers` for todo_list."""
 
 from __future__ import annotations
 
