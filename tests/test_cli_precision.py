@@ -47,9 +47,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     for var in ("PREC_ORDERS_API", "PREC_CMS_API"):
         monkeypatch.delenv(var, raising=False)
+    # This project's `functions` package shadows the repository's: hide the repository's
+    # while the test runs and give it back afterwards, so later tests still import it.
+    kept = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] == "functions"}
     yield tmp_path
     for name in [m for m in sys.modules if m.split(".")[0] == "functions"]:
         del sys.modules[name]
+    sys.modules.update(kept)
 
 
 def test_list_shows_every_declared_option(
