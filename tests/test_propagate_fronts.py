@@ -8,6 +8,7 @@ through `meta.page.headers` for todo_list."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+import functions
+import functions.todo_detail
 from demo.backend import DemoBackend, serve_in_thread
 from functions.todo_detail import todo_detail
 from functions.todo_list import todo_list
@@ -131,10 +134,14 @@ todo_detail_http = entry(todo_detail)
 
 
 def test_cloud_functions_entry_answers_404_for_a_missing_todo(
-    demo: tuple[str, DemoBackend], tmp_path: Path
+    demo: tuple[str, DemoBackend], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import functions_framework
 
+    # Tests that load a project of their own leave its `functions` package in sys.modules
+    # (sff's project loader swaps packages by name); a deployed main.py sees only ours.
+    monkeypatch.setitem(sys.modules, "functions", functions)
+    monkeypatch.setitem(sys.modules, "functions.todo_detail", functions.todo_detail)
     (tmp_path / "main.py").write_text(GCF_MAIN)
     app = functions_framework.create_app(target="todo_detail_http", source=tmp_path / "main.py")
     client = app.test_client()
