@@ -76,8 +76,9 @@ CASES = [
         "todo_detail",
         {"todo_id": 9999},
         status=404,
-        check=lambda d: d["error"]["code"] == "not_found"
-        and d["error"]["source"] in ("todo", "comments"),
+        check=lambda d: (
+            d["error"]["code"] == "not_found" and d["error"]["source"] in ("todo", "comments")
+        ),
     ),
     Case(
         "rejected: a page size over the limit (400 naming the field)",

@@ -511,3 +511,25 @@ def test_cli_serves_until_interrupted() -> None:
             assert process.wait(timeout=HUNG_S) == 0, process.stderr.read()
         finally:
             process.kill()
+
+
+def test_stop_drops_idle_keep_alive_connections_without_logging_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """stop() cancels connections still open; that is not a handler failure (Python 3.11's
+    start_server callback logged each one as 'Exception in callback ... CancelledError')."""
+
+    async def scenario() -> None:
+        backend = DemoBackend()
+        url = urlsplit(await backend.start())
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        writer.write(b"GET /users/1 HTTP/1.1\r\nHost: demo\r\n\r\n")
+        await writer.drain()
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        await backend.stop()  # the connection is idle, kept alive, waiting for a request
+        writer.close()
+        await asyncio.sleep(0)  # let the callbacks of the finished connection tasks run
+
+    with caplog.at_level("ERROR"):
+        asyncio.run(scenario())
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
