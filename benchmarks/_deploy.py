@@ -40,6 +40,7 @@ APP_FILES = [
     "benchmarks/apps/page_hand.py",
     "benchmarks/apps/page_aiohttp.py",
     "benchmarks/apps/each_sff.py",
+    "benchmarks/apps/large_app.py",
 ]
 KINDS: dict[str, tuple[str, ...]] = {
     # the distributions each deployed handler imports; their dependencies come along
@@ -50,6 +51,8 @@ KINDS: dict[str, tuple[str, ...]] = {
         "opentelemetry-exporter-otlp-proto-http",
     ),
     "hand": ("httpx", "jmespath", "pydantic", "aiohttp"),
+    # the hand-written large-response handlers (`apps.large_app`): httpx and their parsers
+    "hand-large": ("httpx", "jmespath", "pydantic", "orjson", "msgspec"),
     # sff on its hand-written HTTP/1.1 wire, before issue 10 moved it onto httptools: the
     # cold-start budget of that change (+15 ms at most) is measured against it
     "sff-before-wire": ("httpx", "pydantic", "jmespath", "tenacity", "sniffio"),

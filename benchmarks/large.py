@@ -6,7 +6,9 @@ per MiB of body (the peak over the RSS just before the request, in MiB per MiB: 
 the body's own size). Variants: sff; hand-written with httpx and ``json`` + jmespath +
 pydantic (the reference), orjson + a comprehension + pydantic, and msgspec decoding
 straight into typed structs and encoding (no pydantic). The bodies are served from a thread
-of this process; each measured run is its own interpreter, so only its own work counts.
+of this process; each measured run is its own interpreter, so only its own work counts, and
+runs in a deploy-like venv (`benchmarks._deploy`: only what the handler ships), never in the
+test venv, whose extra imports and path entries are memory a deployed handler never holds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from benchmarks._common import Metrics, Report, Settings, Target, interleave, transpose
+from benchmarks._deploy import Deploy, deploy
 from benchmarks._proc import run_python
 
 BENCH = "large"
@@ -81,8 +84,14 @@ def body_server(sizes: list[int]) -> Iterator[tuple[str, dict[str, bytes]]]:
         server.server_close()
 
 
-def sample(variant: str, url: str, mib: int, size: int) -> Metrics:
-    out = run_python(["-m", "benchmarks.apps.large_app", variant, url, str(mib)], url)[1]
+def kind(variant: str) -> str:
+    """The deploy-like venv a variant runs in: sff's, or httpx and the hand-written parsers."""
+    return "sff" if variant.startswith("sff") else "hand-large"
+
+
+def sample(venv: Deploy, variant: str, url: str, mib: int, size: int) -> Metrics:
+    args = ["-m", "benchmarks.apps.large_app", variant, url, str(mib)]
+    out = run_python(args, url, deploy=venv)[1]
     measured = json.loads(out.strip().splitlines()[-1])
     per = size / MIB
     return {"ms_per_mib": measured["ms"] / per, "rss_per_mib": measured["growth_kib"] / 1024 / per}
@@ -92,12 +101,16 @@ def run(settings: Settings) -> Report:
     report = Report()
     sizes = settings.sizes([1, 8, 32], [1])
     reps = min(settings.reps, 5)
+    venvs = {kind(v): deploy(kind(v)) for v in VARIANTS.values()}
     with body_server(sizes) as (url, bodies):
         for mib in sizes:
             size = len(bodies[str(mib)])
             runs = interleave(
                 reps,
-                {name: partial(sample, v, url, mib, size) for name, v in VARIANTS.items()},
+                {
+                    name: partial(sample, venvs[kind(v)], v, url, mib, size)
+                    for name, v in VARIANTS.items()
+                },
                 warmup=0,
             )
             case = f"{mib} MiB of 20-field objects -> 2 fields"
@@ -109,7 +122,8 @@ def run(settings: Settings) -> Report:
                 Target(f"large: sff peak RSS growth at {mib} MiB", rss["sff"].median, 2.0, "x body")
             )
     report.notes.append(
-        "large: fresh process per run (after a warm-up request on a 0.1 MiB body); RSS "
-        "growth is the peak over the RSS just before the request, per MiB of body"
+        "large: fresh process per run (after a warm-up request on a 0.1 MiB body), in a "
+        "deploy-like venv (`benchmarks/_deploy.py`); RSS growth is the peak over the RSS "
+        "just before the request, per MiB of body"
     )
     return report

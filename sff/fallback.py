@@ -202,7 +202,8 @@ class SourceCache:
         from sff.cache import CacheEntry
         from sff.freshness import Stored, storable
 
-        if not 200 <= status < 300 or len(body) > step.max_bytes or not body.strip():
+        blank = not body or body.isspace()  # `not body.strip()`, which copies a body ending in "\n"
+        if not 200 <= status < 300 or len(body) > step.max_bytes or blank:
             return
         if headers is not None and not storable(headers, shared=shared):
             return

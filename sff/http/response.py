@@ -68,7 +68,8 @@ def parse_json(
         if value is not MISS:
             return value
     where = describe(request)
-    if not body.strip():
+    # `not body.strip()` without its copy: strip copies a body that ends in a newline
+    if not body or body.isspace():
         raise SourceError(
             name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
         )
