@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
@@ -20,7 +20,6 @@ from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
-from sff.http._httpx import httpx
 from sff.http.attempts import Try, attempt_spans, timed
 from sff.http.cached import Copy, fresh_for
 from sff.http.exposed import Seen
@@ -28,12 +27,17 @@ from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
 from sff.http.send import PAGE_HEADERS, send_lean, send_once
-from sff.http.transport import httpcore_patched
+from sff.http.streams import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
+
+if TYPE_CHECKING:  # httpx is imported only by a request that needs it
+    import httpx
+
+    from sff.http.client import AnyClient
 
 
 def _took(src: SourceMeta, origin: SourceMeta, seen: Seen | None) -> None:
@@ -50,7 +54,7 @@ class HttpFetcher:
     def __init__(
         self,
         plan: Plan,
-        client: httpx.AsyncClient | None,
+        client: AnyClient | None,
         incoming_headers: Mapping[str, str],
         request_id: str,
         cache: SourceCache | None = None,
@@ -83,10 +87,16 @@ class HttpFetcher:
         )
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> AnyClient:
         if self._client is None:
             self._client = http_client.new_client(self._max_connections)
         return self._client
+
+    @property
+    def _httpx(self) -> httpx.AsyncClient:
+        """The httpx client to send with when the lean send cannot (sff's builds it now)."""
+        client = self.client
+        return client.httpx_client if isinstance(client, http_client.Client) else client
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -271,7 +281,7 @@ class HttpFetcher:
                     )
                 else:
                     status, body, caching, raw = await send_once(
-                        self.client, name, backend, request, seconds, statuses, kept
+                        self._httpx, name, backend, request, seconds, statuses, kept
                     )
                 if traced is not None:
                     traced(status)
@@ -349,10 +359,13 @@ class HttpFetcher:
         return self._request(node.name, self._render.parts(node, source, context))
 
     def _request(self, name: str, parts: Parts) -> httpx.Request:
+        client = self._httpx
+        from sff.http._httpx import httpx  # loaded with the client: only its exceptions
+
         method, base, path, query, headers, content = parts
         try:
             # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
-            return self.client.build_request(
+            return client.build_request(
                 method, base + path, params=tuple(query), headers=headers, content=content
             )
         except (ValueError, httpx.InvalidURL) as exc:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sff import jsonsafe
 from sff.errors import SourceError
-from sff.http._httpx import httpx
 from sff.http.lean import LeanRequest
 from sff.http.projected import MIN_BYTES, MISS, for_demand
 from sff.projection import Demand
 from sff.resilience import Retryable
 
+if TYPE_CHECKING:  # httpx is loaded only by a request that needs it (see `sff.http.client`)
+    import httpx
+
 EXCERPT_CHARS = 200
 
 
-Request = httpx.Request | LeanRequest
+Request: TypeAlias = "httpx.Request | LeanRequest"
 
 
 def dedup_key(request: Request) -> tuple[str, tuple[tuple[str, str], ...]]:
