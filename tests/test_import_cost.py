@@ -101,6 +101,26 @@ def test_a_plain_http_invocation_loads_no_httpx() -> None:
     assert loaded & {*HTTPX, "sff.http._httpx", "sff.http.transport", "sff.http.hxclient"} == set()
 
 
+def test_a_plain_http_source_with_a_cache_fallback_loads_no_httpx() -> None:
+    # The copy's key is made from the lean request (the same key httpx's would make).
+    loaded = modules_after(
+        "import os\n"
+        "from demo.backend import serve_in_thread\n"
+        "from sff import Backend, Fallback, Function\n"
+        "from sff.fallback import SourceCache\n"
+        "keyed, real = [], SourceCache.http_key\n"
+        "SourceCache.http_key = lambda s, n, r: keyed.append(type(r).__name__) or real(s, n, r)\n"
+        "os.environ['SFF_CACHE_URL'] = 'memory://'\n"
+        "with serve_in_thread() as url:\n"
+        "    api = Backend('api', default=url)\n"
+        "    fn = Function('f', sources={'u': api.get('/users/1', fallback=Fallback.cache())})\n"
+        "    answer = fn.handler({}, None)\n"
+        "    assert answer['statusCode'] == 200, answer\n"
+        "assert keyed == ['LeanRequest'], keyed\n"
+    )
+    assert loaded & {*HTTPX, "sff.http._httpx"} == set()
+
+
 def test_httpx_still_loads_for_a_request_the_lean_send_leaves_to_it() -> None:
     # The guard above can fail: a backend that follows redirects is sent by httpx, over
     # the same loopback server, on httpx's half of the same client.

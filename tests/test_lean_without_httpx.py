@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
+import sff.http.client
 from demo.backend import serve_in_thread
-from sff import Backend, Function
+from sff import Backend, Fallback, Function
+from sff.cache import MemoryStore
 from sff.http import faults
 from sff.http.client import Client, default_headers, lean_sender, new_client
 from sff.http.lean import LeanSender, prefix
@@ -110,3 +113,50 @@ async def test_a_closed_client_sends_nothing() -> None:
     assert client.is_closed and lean_sender(client) is not None
     with pytest.raises(RuntimeError, match="client has been closed"):
         await client.get("http://api.test/x")
+
+
+class Query(BaseModel):
+    id: int
+    v: str
+
+
+async def test_a_cached_copy_has_the_same_key_whichever_path_sends_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Copies kept by a deploy that sent through httpx must still be found by the lean send.
+    keep = Fallback.cache()
+    with serve_in_thread() as url:
+        api = Backend(
+            "api",
+            default=url,
+            headers={"X-Api-Key": "k", "Accept": "application/json"},
+            forward_headers=("x-team", "authorization"),
+            shared_headers=("x-team",),
+        )
+        fn = Function(
+            "f",
+            input=Query,
+            sources={
+                "user": api.get("/users/{input.id}", query={"v": "input.v"}, fallback=keep),
+                "todos": api.get("/todos", query={"userId": "input.id"}, fallback=keep),
+                "echo": api.post("/echo/x", body={"k": "input.v"}, fallback=keep),
+            },
+        )
+        incoming = {"X-Team": "t1", "Authorization": "Bearer s"}
+        stores, sent = [], []
+        real = LeanSender.send
+
+        async def spy(self: LeanSender, name: str, request: Any, limit: int) -> Any:
+            sent.append(name)
+            return await real(self, name, request, limit)
+
+        monkeypatch.setattr(LeanSender, "send", spy)
+        for lean in (True, False):
+            if not lean:
+                monkeypatch.setattr(sff.http.client, "lean_sender", lambda client: None)
+            store = MemoryStore()
+            result = await fn.invoke({"id": 2, "v": "a b"}, headers=incoming, cache=store)
+            assert sorted(result.data) == ["echo", "todos", "user"]
+            stores.append(sorted(store._items))
+    assert sorted(sent) == ["echo", "todos", "user"]  # the first time only
+    assert len(stores[0]) == 3 and stores[0] == stores[1]

@@ -135,9 +135,7 @@ class HttpFetcher:
             if conditions:  # a stale copy with validators: ask whether it still is good
                 parts[4].update(conditions)
                 built = None
-        request: Request | None = self._lean(node.name, source.backend, parts)
-        if request is None:
-            request = built or self._request(node.name, parts)
+        request = built or self._built(node.name, source.backend, parts)
         remember = copy
         key = shared = None
         if source.method in ("GET", "HEAD"):
@@ -175,9 +173,8 @@ class HttpFetcher:
         call, never shared or cached on its own (the whole list is), with its headers."""
         source = node.source
         assert isinstance(source, HttpSource)
-        request: Request | None = self._lean(node.name, source.backend, parts)
+        request = self._built(node.name, source.backend, parts)
         headers: dict[str, str] = {}
-        request = request or self._request(node.name, parts)
         value = await self._send(
             node.name, source, request, src, deadline, timeout, None, page_headers=headers
         )
@@ -227,18 +224,20 @@ class HttpFetcher:
         """The fallback cache key of the request this source makes in ``context``."""
         source = node.source
         assert isinstance(source, HttpSource)
-        return self._cache_key(node, self.build(node, source, context))
+        parts = self._render.parts(node, source, context)
+        return self._cache_key(node, self._built(node.name, source.backend, parts))
 
-    def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
+    def _cache_key(self, node: Node, request: Request) -> str | None:
         return None if self.cache is None else self.cache.http_key(node, request)
 
-    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, httpx.Request | None]:
+    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, Request | None]:
         """Where this request's answer is kept, for a source with a cache step, and the
-        httpx request its key was made from (keys always are: one format)."""
+        request its key was made from (lean or httpx's: the key is the same)."""
         step = cache_step(node)
         if step is None or self.cache is None:
             return None, None
-        built = self._request(node.name, parts)
+        assert isinstance(node.source, HttpSource)
+        built = self._built(node.name, node.source.backend, parts)
         key = self._cache_key(node, built)
         if key is None:
             return None, built
@@ -355,8 +354,9 @@ class HttpFetcher:
             return None
         return sender.render(base, method, path, query, headers, content)
 
-    def build(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> httpx.Request:
-        return self._request(node.name, self._render.parts(node, source, context))
+    def _built(self, name: str, backend: Backend, parts: Parts) -> Request:
+        """The request to send: a lean one when it can be, else httpx's."""
+        return self._lean(name, backend, parts) or self._request(name, parts)
 
     def _request(self, name: str, parts: Parts) -> httpx.Request:
         client = self._httpx

@@ -56,7 +56,7 @@ class Prefix:
 
 
 class LeanRequest:
-    __slots__ = ("headers_key", "method", "origin", "payload", "target", "url")
+    __slots__ = ("content", "fields", "headers_key", "method", "origin", "payload", "target", "url")
 
     def __init__(
         self,
@@ -66,6 +66,8 @@ class LeanRequest:
         headers_key: tuple[tuple[str, str], ...],
         origin: Origin,
         payload: bytes,
+        fields: Headers,
+        content: bytes,
     ) -> None:
         self.method = method
         self.url = url  # as httpx would print it; the in-flight dedup key uses it
@@ -73,6 +75,8 @@ class LeanRequest:
         self.headers_key = headers_key
         self.origin = origin
         self.payload = payload
+        self.fields = fields  # the head's fields, as httpx's request.headers.raw would be
+        self.content = content
 
     @property
     def path(self) -> str:
@@ -181,7 +185,8 @@ class LeanSender:
         if content is not None:
             ready.append((b"Content-Length", b"%d" % len(content)))
         payload = head(method, target, (), ready) + (content or b"")
-        return LeanRequest(method, base.url + target, target, key, base.origin, payload)
+        url = base.url + target
+        return LeanRequest(method, url, target, key, base.origin, payload, ready, content or b"")
 
     async def send(
         self, name: str, request: LeanRequest, limit: int

@@ -26,6 +26,16 @@ def dedup_key(request: Request) -> tuple[str, tuple[tuple[str, str], ...]]:
     return str(request.url), tuple(sorted(request.headers.multi_items()))
 
 
+def sent(request: Request) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The URL, the header fields (lower-cased names, in order) and the body a request
+    sends, alike for both kinds: a cached copy's key is made of them, whichever path
+    sends the request (the lean send's fields are httpx's, byte for byte)."""
+    if isinstance(request, LeanRequest):
+        fields = [(n.decode("ascii").lower(), v.decode("ascii")) for n, v in request.fields]
+        return request.url, fields, request.content
+    return str(request.url), request.headers.multi_items(), request.content
+
+
 def describe(request: Request) -> str:
     """Method and path, for messages: never the query, which may hold keys."""
     path = request.path if isinstance(request, LeanRequest) else request.url.path
