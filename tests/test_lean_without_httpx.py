@@ -99,6 +99,9 @@ async def test_a_client_set_up_through_its_httpx_half_is_sent_as_set_up() -> Non
     assert base is not None
     request = sender.render(base, "GET", "/x", [], {}, None)
     assert request is not None and b"\r\nX-Team: a\r\n" in request.payload
+    authed = new_client()
+    authed.auth = httpx.BasicAuth("u", "p")  # set on its httpx half, as on an httpx client
+    assert authed.httpx_client.auth is not None and lean_sender(authed) is None
     assert lean_sender(httpx.AsyncClient()) is None  # a caller's own: always httpx
     with serve_in_thread() as url:
         fn = Function("f", sources={"u": Backend("u", default=url).get("/users/1")}, shape="u.id")

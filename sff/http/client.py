@@ -33,9 +33,11 @@ AnyClient: TypeAlias = "Client | httpx.AsyncClient"
 class Client:
     """sff's client: plain http on the lean send, httpx's AsyncClient on first need."""
 
+    __slots__ = _OWN = ("__weakref__", "_closed", "_headers", "_httpx", "_lean", "_max", "pool")
+
     def __init__(self, max_connections: int = 100) -> None:
         self.pool = Pool(max_connections, max_connections)
-        self._max_connections = max_connections
+        self._max = max_connections
         self._headers = default_headers()
         self._httpx: httpx.AsyncClient | None = None
         self._lean: LeanSender | None = None
@@ -49,7 +51,7 @@ class Client:
                 raise RuntimeError("Cannot send a request, as the client has been closed.")
             from sff.http.hxclient import build
 
-            self._httpx = build(self.pool, self._max_connections, self._headers)
+            self._httpx = build(self.pool, self._max, self._headers)
         return self._httpx
 
     @property
@@ -80,10 +82,18 @@ class Client:
 
     def __getattr__(self, name: str) -> Any:
         """httpx's API (``get``, ``send``, ``cookies`` ...) for a caller using this client
-        as an httpx one; only names this class does not have get here."""
-        if name.startswith("__") or name in ("_httpx", "_lean", "_closed"):
+        as an httpx one: a name this class does not have is its httpx client's."""
+        if name.startswith("__") or name in self._OWN:
             raise AttributeError(name)  # copy/pickle probing, or __init__ not run yet
         return getattr(self.httpx_client, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Setting httpx's attributes (``auth``, ``headers`` ...) sets them on httpx's
+        client, as on an httpx client; `lean_sender` then sees what was set."""
+        if name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.httpx_client, name, value)
 
 
 def new_client(max_connections: int = 100) -> Client:
