@@ -32,9 +32,8 @@ from sff.errors import SffError, SourceError
 from sff.spec import Backend, Fallback
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import CacheEntry, CacheStore, SafeStore
+    from sff.http.response import Request
     from sff.plan import Node, Plan
 
 # Sent credentials always key the entry, declared or not: a token is an identity.
@@ -143,30 +142,37 @@ class SourceCache:
             return False, None  # an identity that names nobody shares nothing
         return True, who if isinstance(who, str) else json.dumps(who, sort_keys=True)
 
-    def http_key(self, node: Node, request: httpx.Request) -> str | None:
-        """The key of the response to ``request``, or None when it must not be cached."""
+    def http_key(self, node: Node, request: Request) -> str | None:
+        """The key of the response to ``request`` (the lean send's or httpx's: the same key
+        for the same request), or None when it must not be cached."""
         from sff.cache import cache_key
+        from sff.http.response import sent
 
         ok, who = self.identity(node)
         backend = getattr(node.source, "backend", None)
         if not ok or backend is None:
             return None
-        varying = keyed_headers(backend, request.headers)
-        if request.content:  # a POST's answer depends on what was posted
-            varying["(body)"] = hashlib.sha256(request.content).hexdigest()
-        return cache_key(backend.name, request.method, str(request.url), varying, who)
+        url, fields, content = sent(request)
+        varying = keyed_headers(backend, fields)
+        if content:  # a POST's answer depends on what was posted
+            varying["(body)"] = hashlib.sha256(content).hexdigest()
+        return cache_key(backend.name, request.method, url, varying, who)
 
-    def shared(self, node: Node, request: httpx.Request) -> bool:
+    def shared(self, node: Node, request: Request) -> bool:
         """Whether the key of ``request`` is one every caller shares: no identity, and no
         credential or caller's forwarded header in it (a ``private`` answer is never kept
         under such a key). A forwarded header declared in ``shared_headers`` is left out
         of the key, so it does not make the key a caller's own."""
+        from sff.http.response import sent
+
         _, who = self.identity(node)
         backend = getattr(node.source, "backend", None)
         shared = set(getattr(backend, "shared_headers", ()))
         forwarded = [h for h in getattr(backend, "forward_headers", ()) if h not in shared]
-        sent = request.headers
-        return who is None and not any(h in sent for h in (*CREDENTIAL_HEADERS, *forwarded))
+        names = {name for name, _ in sent(request)[1]}
+        return who is None and not any(
+            h.lower() in names for h in (*CREDENTIAL_HEADERS, *forwarded)
+        )
 
     def call_key(self, node: Node, args: Any) -> str | None:
         from sff.cache import cache_key
@@ -238,10 +244,15 @@ class SourceCache:
             await self.store.close()
 
 
-def keyed_headers(backend: Backend, sent: httpx.Headers) -> dict[str, str]:
-    """The sent headers that key a cached copy: all but the unkeyed and the shared ones."""
+def keyed_headers(backend: Backend, fields: list[tuple[str, str]]) -> dict[str, str]:
+    """The sent headers that key a cached copy: all but the unkeyed and the shared ones;
+    a repeated one's values joined (as httpx's ``Headers.get_list`` gives them)."""
     skip = UNKEYED_HEADERS | set(backend.shared_headers)
-    return {h: ", ".join(sent.get_list(h)) for h in sent if h.lower() not in skip}
+    values: dict[str, list[str]] = {}
+    for name, value in fields:  # lower-cased names
+        if name not in skip:
+            values.setdefault(name, []).append(value)
+    return {name: ", ".join(found) for name, found in values.items()}
 
 
 def age_ok(entry: CacheEntry, limit: float | None) -> bool:

@@ -20,9 +20,8 @@ from sff.shape import Shape, compile_shape
 from sff.spec import Duration, Source, seconds
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import CacheStore, SafeStore
+    from sff.http.client import AnyClient
     from sff.result import Result
 
 
@@ -101,7 +100,7 @@ class Function:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         request_id: str | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: AnyClient | None = None,
         cache: CacheStore | SafeStore | None = None,
         margin: float = 0.0,
     ) -> Result:

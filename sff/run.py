@@ -32,10 +32,9 @@ from sff.result import Meta, Result, SourceMeta
 from sff.spec import CallSource, Fallback
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import CacheStore, SafeStore
     from sff.function import Function
+    from sff.http.client import AnyClient
 
 GRACE_S = 0.02  # lets a source whose own timeout is the deadline fall back before we cancel it
 
@@ -47,7 +46,7 @@ async def invoke(
     headers: Mapping[str, str] | None = None,
     timeout: float | None = None,
     request_id: str | None = None,
-    client: httpx.AsyncClient | None = None,
+    client: AnyClient | None = None,
     cache: CacheStore | SafeStore | None = None,
     margin: float = 0.0,
 ) -> Result:
@@ -75,7 +74,7 @@ async def _invoke(
     headers: Mapping[str, str] | None,
     timeout: float | None,
     request_id: str,
-    client: httpx.AsyncClient | None,
+    client: AnyClient | None,
     cache: CacheStore | SafeStore | None,
     margin: float,
 ) -> Result:

@@ -21,10 +21,9 @@ from sff.errors import SffError
 from sff.result import error_body, response_headers
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import SafeStore
     from sff.function import Function
+    from sff.http.client import AnyClient
 
 logger = secrets.logger("sff.adapters")  # tracebacks may quote secrets: redacted
 
@@ -63,7 +62,7 @@ async def serve(
     settings: Settings,
     *,
     timeout: float | None = None,
-    client: httpx.AsyncClient | None = None,
+    client: AnyClient | None = None,
     cache: SafeStore | None = None,
 ) -> HttpResponse:
     started = time.perf_counter()
@@ -99,7 +98,7 @@ async def respond(
     headers: Mapping[str, str] | None,
     request_id: str,
     timeout: float | None,
-    client: httpx.AsyncClient | None,
+    client: AnyClient | None,
     *,
     cache: SafeStore | None = None,
     margin: float = 0.0,

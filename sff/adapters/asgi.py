@@ -28,10 +28,9 @@ from sff.inbound import read_body
 from sff.routes import compile_route
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import SafeStore
     from sff.function import Function
+    from sff.http.client import Client
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,7 +59,7 @@ class App:
         self.routes = [Route(fn) for fn in functions]
         unique_routes(functions)
         self.resident = resident
-        self.client: httpx.AsyncClient | None = None
+        self.client: Client | None = None
         self.store: SafeStore | None = None  # resident: opened by the first function needing it
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sff.adapters import _settings
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import SafeStore
+    from sff.http.client import AnyClient, Client
     from sff.plan import Plan
 
 T = TypeVar("T")
-Work = Callable[["httpx.AsyncClient | None"], Coroutine[Any, Any, T]]
+Work = Callable[["AnyClient | None"], Coroutine[Any, Any, T]]
 
 
 class Resident:
@@ -36,7 +35,7 @@ class Resident:
         self.thread = threading.Thread(target=self.loop.run_forever, name="sff-resident")
         self.thread.daemon = True
         self.thread.start()
-        self.client: httpx.AsyncClient = self.submit(open_client)
+        self.client: AnyClient = self.submit(open_client)
         self.store: SafeStore | None = None  # opened by the first function that needs one
 
     def submit(self, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -68,7 +67,7 @@ class Resident:
             self.loop.close()
 
 
-async def open_client() -> httpx.AsyncClient:
+async def open_client() -> Client:
     from sff.http.client import new_client
 
     return new_client()

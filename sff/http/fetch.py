@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sff import tracing
 from sff.breaker import Breaker, is_backend_failure
@@ -20,7 +20,6 @@ from sff.freshness import HEADERS as CACHING_HEADERS
 from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
-from sff.http._httpx import httpx
 from sff.http.attempts import Try, attempt_spans, timed
 from sff.http.cached import Copy, fresh_for
 from sff.http.exposed import Seen
@@ -28,12 +27,17 @@ from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
 from sff.http.send import PAGE_HEADERS, send_lean, send_once
-from sff.http.transport import httpcore_patched
+from sff.http.streams import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
 from sff.resilience import Deadline, with_retries
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
+
+if TYPE_CHECKING:  # httpx is imported only by a request that needs it
+    import httpx
+
+    from sff.http.client import AnyClient
 
 
 def _took(src: SourceMeta, origin: SourceMeta, seen: Seen | None) -> None:
@@ -50,7 +54,7 @@ class HttpFetcher:
     def __init__(
         self,
         plan: Plan,
-        client: httpx.AsyncClient | None,
+        client: AnyClient | None,
         incoming_headers: Mapping[str, str],
         request_id: str,
         cache: SourceCache | None = None,
@@ -83,10 +87,16 @@ class HttpFetcher:
         )
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> AnyClient:
         if self._client is None:
             self._client = http_client.new_client(self._max_connections)
         return self._client
+
+    @property
+    def _httpx(self) -> httpx.AsyncClient:
+        """The httpx client to send with when the lean send cannot (sff's builds it now)."""
+        client = self.client
+        return client.httpx_client if isinstance(client, http_client.Client) else client
 
     async def __aenter__(self) -> HttpFetcher:
         return self
@@ -125,9 +135,7 @@ class HttpFetcher:
             if conditions:  # a stale copy with validators: ask whether it still is good
                 parts[4].update(conditions)
                 built = None
-        request: Request | None = self._lean(node.name, source.backend, parts)
-        if request is None:
-            request = built or self._request(node.name, parts)
+        request = built or self._built(node.name, source.backend, parts)
         remember = copy
         key = shared = None
         if source.method in ("GET", "HEAD"):
@@ -165,9 +173,8 @@ class HttpFetcher:
         call, never shared or cached on its own (the whole list is), with its headers."""
         source = node.source
         assert isinstance(source, HttpSource)
-        request: Request | None = self._lean(node.name, source.backend, parts)
+        request = self._built(node.name, source.backend, parts)
         headers: dict[str, str] = {}
-        request = request or self._request(node.name, parts)
         value = await self._send(
             node.name, source, request, src, deadline, timeout, None, page_headers=headers
         )
@@ -217,18 +224,20 @@ class HttpFetcher:
         """The fallback cache key of the request this source makes in ``context``."""
         source = node.source
         assert isinstance(source, HttpSource)
-        return self._cache_key(node, self.build(node, source, context))
+        parts = self._render.parts(node, source, context)
+        return self._cache_key(node, self._built(node.name, source.backend, parts))
 
-    def _cache_key(self, node: Node, request: httpx.Request) -> str | None:
+    def _cache_key(self, node: Node, request: Request) -> str | None:
         return None if self.cache is None else self.cache.http_key(node, request)
 
-    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, httpx.Request | None]:
+    def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, Request | None]:
         """Where this request's answer is kept, for a source with a cache step, and the
-        httpx request its key was made from (keys always are: one format)."""
+        request its key was made from (lean or httpx's: the key is the same)."""
         step = cache_step(node)
         if step is None or self.cache is None:
             return None, None
-        built = self._request(node.name, parts)
+        assert isinstance(node.source, HttpSource)
+        built = self._built(node.name, node.source.backend, parts)
         key = self._cache_key(node, built)
         if key is None:
             return None, built
@@ -271,7 +280,7 @@ class HttpFetcher:
                     )
                 else:
                     status, body, caching, raw = await send_once(
-                        self.client, name, backend, request, seconds, statuses, kept
+                        self._httpx, name, backend, request, seconds, statuses, kept
                     )
                 if traced is not None:
                     traced(status)
@@ -345,14 +354,18 @@ class HttpFetcher:
             return None
         return sender.render(base, method, path, query, headers, content)
 
-    def build(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> httpx.Request:
-        return self._request(node.name, self._render.parts(node, source, context))
+    def _built(self, name: str, backend: Backend, parts: Parts) -> Request:
+        """The request to send: a lean one when it can be, else httpx's."""
+        return self._lean(name, backend, parts) or self._request(name, parts)
 
     def _request(self, name: str, parts: Parts) -> httpx.Request:
+        client = self._httpx
+        from sff.http._httpx import httpx  # loaded with the client: only its exceptions
+
         method, base, path, query, headers, content = parts
         try:
             # httpx refuses some values only here (e.g. a forwarded header that is not ASCII).
-            return self.client.build_request(
+            return client.build_request(
                 method, base + path, params=tuple(query), headers=headers, content=content
             )
         except (ValueError, httpx.InvalidURL) as exc:

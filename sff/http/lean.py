@@ -4,9 +4,10 @@ On a warm client most of a request's CPU went to httpx's client layer (URL parsi
 normalising, Headers and Request/Response objects, the send/auth/redirect layers): about
 0.45 of 0.65 ms, against ~0.1 ms for the socket work itself. For the common case - plain
 http, no redirects to follow, nothing patching httpcore - `sff.http.fetch` renders the request
-here instead and sends it over `StreamTransport`'s connections, so keep-alive, the
-per-origin cap, framing, the stale-connection retry and httpx's exception types are the
-same code as on the httpx path.
+here instead and sends it over the connections of `sff.http.streams` (the pool under
+`StreamTransport` too), so keep-alive, the per-origin cap, framing and the stale-connection
+retry are the same code as on the httpx path, and its failures carry httpx's names
+(`sff.http.faults`). httpx is not even imported for it: ~20 ms of a cold start.
 
 What goes on the wire is what httpx would send: the same request target and the same
 headers in the same order (the client's defaults, then the source's). Anything this
@@ -18,16 +19,13 @@ and the request takes the httpx path, where it behaves (and fails) as before.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
-from sff.http._httpx import httpx
 from sff.http.decode import read, read_whole
 from sff.http.fields import head
 from sff.http.message import Headers
-from sff.http.transport import StreamTransport
+from sff.http.streams import Pool
 from sff.http.wire import Body, Origin
 
 # httpx leaves these path characters as they are (its PATH_SAFE plus the unreserved set):
@@ -40,31 +38,45 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _BLOCKS = 256  # header sets remembered per client
 # lower-cased names, encoded fields, the dedup key
 Block = tuple[frozenset[str], Headers, tuple[tuple[str, str], ...]]
+# A host of only these (unreserved) characters httpx sends as it is, lower-cased.
+_HOST_SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"
 
 
-class HasHeaders(Protocol):
-    @property
-    def raw(self) -> Headers: ...
-
-
-@dataclass(frozen=True, slots=True)
+# Plain slotted classes, not dataclasses: building a dataclass at import costs ~0.8 ms.
 class Prefix:
     """What a backend's base URL contributes to every request: origin, Host, path prefix."""
 
-    origin: Origin
-    host: bytes  # the Host header httpx derives (port left out when it is the default)
-    url: str  # scheme://netloc, for keys and messages
-    path: str
+    __slots__ = ("host", "origin", "path", "url")
+
+    def __init__(self, origin: Origin, host: bytes, url: str, path: str) -> None:
+        self.origin = origin
+        self.host = host  # the Host header httpx derives (port left out when it is the default)
+        self.url = url  # scheme://netloc, for keys and messages
+        self.path = path
 
 
-@dataclass(frozen=True, slots=True)
 class LeanRequest:
-    method: str
-    url: str  # as httpx would print it; the in-flight dedup key uses it
-    target: str  # path and query, as sent
-    headers_key: tuple[tuple[str, str], ...]
-    origin: Origin
-    payload: bytes
+    __slots__ = ("content", "fields", "headers_key", "method", "origin", "payload", "target", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        target: str,
+        headers_key: tuple[tuple[str, str], ...],
+        origin: Origin,
+        payload: bytes,
+        fields: Headers,
+        content: bytes,
+    ) -> None:
+        self.method = method
+        self.url = url  # as httpx would print it; the in-flight dedup key uses it
+        self.target = target  # path and query, as sent
+        self.headers_key = headers_key
+        self.origin = origin
+        self.payload = payload
+        self.fields = fields  # the head's fields, as httpx's request.headers.raw would be
+        self.content = content
 
     @property
     def path(self) -> str:
@@ -73,27 +85,45 @@ class LeanRequest:
 
 
 def prefix(base: str) -> Prefix | None:
-    """The base URL's part of every request, or None when it is not plain http to a host."""
+    """The base URL's part of every request, or None when it is not plain http to a host
+    written as httpx would send it. The netloc is read by `urlsplit`, then taken only when
+    httpx would make the same of it (lower-cased host, the default port left out); any
+    other base URL (IPv6, IDNA, percent-encoding, odd ports) goes the httpx way, where
+    httpx parses it, or refuses it with its own message."""
+    if not (base.isascii() and base.isprintable()) or " " in base or "?" in base or "#" in base:
+        return None
     try:
-        url = httpx.URL(base)
-    except httpx.InvalidURL:
-        return None  # httpx refuses it again when it builds the request, with its message
-    parts = urlsplit(base)
-    if url.scheme != "http" or not url.host or parts.username or parts.password:
+        parts = urlsplit(base)
+    except ValueError:
         return None
-    if url.query or url.fragment or parts.path.rstrip(_PATH_SAFE):
+    host, colon, port = parts.netloc.partition(":")
+    if parts.scheme != "http" or not host or host.rstrip(_HOST_SAFE):  # no userinfo, no [v6]
         return None
-    netloc = url.netloc
-    return Prefix((url.host, url.port or 80), netloc, f"http://{netloc.decode()}", parts.path)
+    if (colon and not (port.isdigit() and int(port) <= 65535)) or not _ipv4(host):
+        return None
+    if parts.path.rstrip(_PATH_SAFE):
+        return None
+    number = int(port) if colon else 80
+    netloc = host.lower() if number == 80 else f"{host.lower()}:{number}"
+    return Prefix((host.lower(), number), netloc.encode(), f"http://{netloc}", parts.path)
+
+
+def _ipv4(host: str) -> bool:
+    """False for an address httpx would check and might refuse: leading zeros, octets
+    over 255 (`ipaddress` is not imported for the few hosts that look like one)."""
+    octets = host.split(".")
+    if len(octets) != 4 or not all(octet.isdigit() for octet in octets):
+        return True  # not what httpx checks as an IPv4 address
+    return all(int(octet) <= 255 and str(int(octet)) == octet for octet in octets)
 
 
 class LeanSender:
-    """Renders and sends lean requests over one client's `StreamTransport`."""
+    """Renders and sends lean requests over one client's connections (`Pool`)."""
 
-    def __init__(self, transport: StreamTransport, defaults: HasHeaders) -> None:
-        self._transport = transport
+    def __init__(self, pool: Pool, defaults: Headers) -> None:
+        self._pool = pool
         # (lower-cased name, raw name, value): the client's headers, sent before the source's.
-        self._defaults = [(name.decode().lower(), name, value) for name, value in defaults.raw]
+        self._defaults = [(name.decode().lower(), name, value) for name, value in defaults]
         try:  # checked once here, so each request re-checks only the source's own headers
             head("GET", "/", [(name, value) for _, name, value in self._defaults])
             self._checked = True
@@ -155,7 +185,8 @@ class LeanSender:
         if content is not None:
             ready.append((b"Content-Length", b"%d" % len(content)))
         payload = head(method, target, (), ready) + (content or b"")
-        return LeanRequest(method, base.url + target, target, key, base.origin, payload)
+        url = base.url + target
+        return LeanRequest(method, url, target, key, base.origin, payload, ready, content or b"")
 
     async def send(
         self, name: str, request: LeanRequest, limit: int
@@ -164,19 +195,17 @@ class LeanSender:
         bytes).
 
         The caller bounds the whole exchange with one `asyncio.timeout`; connection
-        failures raise httpx's transport exceptions, as on the httpx path.
+        failures raise `sff.http.faults` (httpx's names, without httpx).
         """
-        transport, origin = self._transport, request.origin
-        gate = transport.gate(origin)
+        pool, origin = self._pool, request.origin
+        gate = pool.gate(origin)
         await gate.acquire()
         try:
-            conn, message = await transport.exchange(
-                origin, request.method, False, request.payload, {}
-            )
+            conn, message = await pool.exchange(origin, request.method, False, request.payload, {})
         except BaseException:
             gate.release()
             raise
-        body = Body(transport, origin, conn, gate, message, None, None)
+        body = Body(pool, origin, conn, gate, message, None)
         try:
             found = joined(message.headers)
             fields: dict[str, str] = {

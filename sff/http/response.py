@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sff import jsonsafe
 from sff.errors import SourceError
-from sff.http._httpx import httpx
 from sff.http.lean import LeanRequest
 from sff.http.projected import MIN_BYTES, MISS, for_demand
 from sff.projection import Demand
 from sff.resilience import Retryable
 
+if TYPE_CHECKING:  # httpx is loaded only by a request that needs it (see `sff.http.client`)
+    import httpx
+
 EXCERPT_CHARS = 200
 
 
-Request = httpx.Request | LeanRequest
+Request: TypeAlias = "httpx.Request | LeanRequest"
 
 
 def dedup_key(request: Request) -> tuple[str, tuple[tuple[str, str], ...]]:
     if isinstance(request, LeanRequest):
         return request.url, request.headers_key
     return str(request.url), tuple(sorted(request.headers.multi_items()))
+
+
+def sent(request: Request) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The URL, the header fields (lower-cased names, in order) and the body a request
+    sends, alike for both kinds: a cached copy's key is made of them, whichever path
+    sends the request (the lean send's fields are httpx's, byte for byte)."""
+    if isinstance(request, LeanRequest):
+        fields = [(n.decode("ascii").lower(), v.decode("ascii")) for n, v in request.fields]
+        return request.url, fields, request.content
+    return str(request.url), request.headers.multi_items(), request.content
 
 
 def describe(request: Request) -> str:

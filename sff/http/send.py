@@ -1,22 +1,27 @@
 """One attempt at a source's request, on httpx or on the lean send: same timeouts, caps, errors.
 
 Transport failures and timeouts are `Retryable`; `sff.resilience` decides whether to retry.
+httpx is imported by `send_once` only: the lean send fails with `sff.http.faults`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sff.errors import SourceError
 from sff.freshness import HEADERS as CACHING_HEADERS
-from sff.http._httpx import httpx
+from sff.http import faults
 from sff.http.decode import read
 from sff.http.lean import LeanRequest, LeanSender
 from sff.http.response import describe, judge
 from sff.resilience import Retryable
 from sff.spec import Backend
+
+if TYPE_CHECKING:
+    import httpx
 
 # What a page's headers are read for: caching, and `Link` (its next page, `sff.pages`).
 PAGE_HEADERS = (*CACHING_HEADERS, "link")
@@ -34,6 +39,8 @@ async def send_once(
     """Status, body, the ``kept`` headers (caching ones, unless a page asks for Link too),
     and the raw headers (`sff.http.exposed` reads them only for a source whose response an
     expression reads)."""
+    from sff.http._httpx import httpx  # loaded already: the request is httpx's
+
     where = f"{request.method} {request.url.path}"  # never the query: it may hold keys
     if seconds <= 0:
         raise SourceError(name, f"{where}: no time left before the deadline")
@@ -91,19 +98,33 @@ async def send_lean(
     """`send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
+    timeouts, failures = _lean_failures()
     try:
         async with asyncio.timeout(seconds):
             status, found, body = await sender.send(name, request, backend.max_response_bytes)
-    except (TimeoutError, httpx.TimeoutException):
+    except timeouts:
         where = describe(request)
         raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
-    except httpx.TransportError as exc:
+    except failures as exc:
         where = describe(request)
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     status, body = judge(name, request, status, body, found.get("retry-after"), retry_statuses)
     # the answer's fields, joined by name in one pass (`sff.http.lean.joined`), stand as
     # its raw headers: `sff.http.exposed` reads a mapping as well as byte pairs
     return status, body, {h: found[h] for h in kept if h in found}, found
+
+
+def _lean_failures() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The timeouts and transport failures a lean send raises: the wire's own
+    (`sff.http.faults`), and httpx's when httpx is loaded, which the testing kit's mocked
+    routes raise into the wire's reads (`sff.testing.wire`)."""
+    httpx = sys.modules.get("httpx")
+    if httpx is None:
+        return (TimeoutError, faults.TimeoutException), (faults.TransportError,)
+    return (
+        (TimeoutError, faults.TimeoutException, httpx.TimeoutException),
+        (faults.TransportError, httpx.TransportError),
+    )
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:

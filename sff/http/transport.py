@@ -1,11 +1,9 @@
-"""Plain-http HTTP/1.1 for httpx, written on asyncio streams.
+"""Plain-http HTTP/1.1 for httpx: httpx's Request and Response around `sff.http.streams`.
 
-Backends inside a VPC or on loopback speak plain HTTP/1.1; for them httpcore's general
-machinery (anyio, h11, a pool that rescans every connection per request) cost ~10x the
-CPU of the I/O itself and grew super-linearly with concurrent requests. This transport
-does only what that case needs: one request per connection at a time, keep-alive reuse
-per origin, a cap on connections per origin, Content-Length / chunked / close-delimited
-bodies, httpx's timeouts and exception types. https goes elsewhere (see `sff.http.client`).
+The pool, the wire and their framing are shared with the lean send (`sff.http.lean`),
+which needs no httpx; this module is what an httpx client sends through: httpx's
+timeouts and exception types (the wire's `sff.http.faults` become the httpx ones of the
+same name). https goes elsewhere (see `sff.http.client`).
 
 When something has patched httpcore's pool (respx mocks, tracing), requests go through a
 standard httpx transport instead, so whatever patched it still sees every request.
@@ -14,27 +12,22 @@ standard httpx transport instead, so whatever patched it still sees every reques
 from __future__ import annotations
 
 import asyncio
-import sys
-import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator
 
 import httpx
 
-from sff.http import fields
-from sff.http.message import Message
-from sff.http.wire import Body, Connection, Origin, Stale, connect, send_head
-
-_HTTPCORE_POOL = "httpcore._async.connection_pool"
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+from sff.http import faults, fields
+from sff.http.streams import Pool, httpcore_patched
+from sff.http.wire import Body
 
 
 class StreamTransport(httpx.AsyncBaseTransport):
-    def __init__(self, limits: httpx.Limits) -> None:
+    def __init__(self, limits: httpx.Limits, pool: Pool | None = None) -> None:
         self._limits = limits
-        self._max = limits.max_connections or 1_000_000
-        self._expiry = limits.keepalive_expiry or 5.0
-        self._idle: dict[Origin, list[Connection]] = {}
-        self._gates: dict[Origin, asyncio.Semaphore] = {}
+        # one pool under this transport and a lean sender both: one cap, one keep-alive
+        self.pool = pool or Pool(
+            limits.max_connections, limits.max_keepalive_connections, limits.keepalive_expiry
+        )
         self._standard: httpx.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -44,7 +37,8 @@ class StreamTransport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"plain http only: {request.url.scheme}://")
         origin = (request.url.host, request.url.port or 80)
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        gate = self.gate(origin)
+        pool = self.pool
+        gate = pool.gate(origin)
         try:
             async with asyncio.timeout(timeouts.get("pool")):
                 await gate.acquire()
@@ -56,75 +50,20 @@ class StreamTransport(httpx.AsyncBaseTransport):
             except ValueError as exc:  # a header or target that cannot be sent safely
                 raise httpx.LocalProtocolError(str(exc), request=request) from None
             close = request.headers.get("connection", "").lower() == "close"
-            conn, message = await self.exchange(
-                origin, request.method, close, payload, timeouts, request
-            )
+            conn, message = await pool.exchange(origin, request.method, close, payload, timeouts)
+        except faults.TransportError as exc:
+            gate.release()
+            raise faults.as_httpx(exc, request) from None
         except BaseException:
             gate.release()
             raise
-        body = Body(self, origin, conn, gate, message, timeouts.get("read"), request)
+        body = Body(pool, origin, conn, gate, message, timeouts.get("read"))
         return httpx.Response(
             message.status,
             headers=message.headers,
-            stream=body,
+            stream=_Stream(body, request),
             extensions={"http_version": b"HTTP/1.1"},
         )
-
-    def gate(self, origin: Origin) -> asyncio.Semaphore:
-        """The cap on connections to ``origin``: held from sending until the body is read."""
-        gate = self._gates.get(origin)
-        if gate is None:
-            gate = self._gates[origin] = asyncio.Semaphore(self._max)
-        return gate
-
-    async def exchange(
-        self,
-        origin: Origin,
-        method: str,
-        close: bool,
-        payload: bytes,
-        timeouts: Mapping[str, float | None],
-        request: httpx.Request | None = None,
-    ) -> tuple[Connection, Message]:
-        """Sends ``payload`` (a whole HTTP/1.1 request) and reads the response head.
-
-        Also the entry point of `sff.http.lean`, which has no httpx.Request: ``request`` only
-        decorates the httpx exceptions raised here.
-        """
-        conn = self._reuse(origin)
-        fresh = conn is None
-        while True:
-            if conn is None:
-                conn = await connect(origin, request, timeouts.get("connect"))
-            try:
-                return conn, await send_head(conn, method, close, payload, timeouts, request)
-            except Stale:  # closed before answering: a reused one was closed while idle
-                conn.close()
-                if fresh or method not in _IDEMPOTENT:
-                    raise httpx.RemoteProtocolError(
-                        "server disconnected without sending a response", request=request
-                    ) from None
-                conn, fresh = None, True
-            except BaseException:
-                conn.close()
-                raise
-
-    def _reuse(self, origin: Origin) -> Connection | None:
-        idle = self._idle.get(origin)
-        while idle:
-            conn = idle.pop()
-            if conn.usable(self._expiry):
-                return conn
-            conn.close()
-        return None
-
-    def release(self, origin: Origin, conn: Connection, reusable: bool) -> None:
-        idle = self._idle.setdefault(origin, [])
-        if reusable and len(idle) < (self._limits.max_keepalive_connections or self._max):
-            conn.idle_since = time.monotonic()
-            idle.append(conn)
-        else:
-            conn.close()
 
     async def _patched_path(self, request: httpx.Request) -> httpx.Response:
         if self._standard is None:
@@ -132,21 +71,26 @@ class StreamTransport(httpx.AsyncBaseTransport):
         return await self._standard.handle_async_request(request)
 
     async def aclose(self) -> None:
-        idle, self._idle = self._idle, {}
-        for conns in idle.values():
-            for conn in conns:
-                conn.close()
+        self.pool.close()
         if self._standard is not None:
             await self._standard.aclose()
 
 
-def httpcore_patched() -> bool:
-    """True while something (respx, a tracer) has replaced httpcore's pool entry point."""
-    module = sys.modules.get(_HTTPCORE_POOL)  # not imported: nothing can have patched it
-    if module is None:
-        return False
-    send = module.AsyncConnectionPool.__dict__.get("handle_async_request")
-    return getattr(send, "__module__", None) != _HTTPCORE_POOL
+class _Stream(httpx.AsyncByteStream):
+    """The wire's body as httpx reads it: its failures as httpx's, about ``request``."""
+
+    def __init__(self, body: Body, request: httpx.Request) -> None:
+        self._body, self._request = body, request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for piece in self._body:
+                yield piece
+        except faults.TransportError as exc:
+            raise faults.as_httpx(exc, self._request) from None
+
+    async def aclose(self) -> None:
+        await self._body.aclose()
 
 
 async def serialize(request: httpx.Request) -> bytes:
@@ -159,3 +103,6 @@ async def serialize(request: httpx.Request) -> bytes:
         for n, v in request.headers.raw
     ]
     return fields.head(request.method, request.url.raw_path.decode("ascii"), kept) + body
+
+
+__all__ = ["StreamTransport", "httpcore_patched", "serialize"]

@@ -1,10 +1,12 @@
 """One HTTP/1.1 exchange on an asyncio stream: connect, send, read the answer through llhttp.
 
-The wire half of `sff.http.transport`: the transport owns the pool (idle connections per
-origin, the per-origin cap), this module what happens on one connection. Every read is
-at most `_CHUNK` bytes and goes straight to the parser, so whatever the framing (one huge
-chunk, a close-delimited body, a Content-Length that lies) no more than one read is held
-beyond what the caller has taken; the caller counts what it takes against its cap.
+The wire half of `sff.http.streams`: the pool owns idle connections per origin and the
+per-origin cap, this module what happens on one connection. Failures are `sff.http.faults`
+(httpx is not loaded on the lean send; `sff.http.transport` turns them into httpx's).
+Every read is at most `_CHUNK` bytes and goes straight to the parser, so whatever the
+framing (one huge chunk, a close-delimited body, a Content-Length that lies) no more than
+one read is held beyond what the caller has taken; the caller counts what it takes
+against its cap.
 
 A connection goes back to the pool only when it is clean: the answer ended, no byte of
 anything after it arrived, and the server asked for nothing else (Connection: close,
@@ -21,13 +23,12 @@ from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httptools
-import httpx
 
-from sff.http import intercept
+from sff.http import faults, intercept
 from sff.http.message import Headers, Message
 
 if TYPE_CHECKING:
-    from sff.http.transport import StreamTransport
+    from sff.http.streams import Pool
 
 _HEAD_LIMIT = 256 * 1024  # a response head larger than this is refused
 _CHUNK = 64 * 1024
@@ -81,9 +82,7 @@ class Stale(Exception):
     """A connection closed before the first byte of the response."""
 
 
-async def connect(
-    origin: Origin, request: httpx.Request | None, timeout: float | None
-) -> Connection:
+async def connect(origin: Origin, timeout: float | None) -> Connection:
     if intercept.answerers:  # the testing kit's mocked backends, below all of the rest
         pair = await intercept.connect(origin, _CHUNK)
         if pair is not None:
@@ -92,9 +91,9 @@ async def connect(
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(*origin, limit=_CHUNK)
     except TimeoutError:
-        raise httpx.ConnectTimeout("timed out connecting", request=request) from None
+        raise faults.ConnectTimeout("timed out connecting") from None
     except OSError as exc:
-        raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from None
+        raise faults.ConnectError(str(exc) or type(exc).__name__) from None
     return Connection(reader, writer)
 
 
@@ -104,14 +103,13 @@ async def send_head(
     close: bool,
     payload: bytes,
     timeouts: Mapping[str, float | None],
-    request: httpx.Request | None,
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
     try:
         await _within(timeouts.get("write"), _write(conn.writer, payload))
     except TimeoutError:
         conn.close()
-        raise httpx.WriteTimeout("timed out sending the request", request=request) from None
+        raise faults.WriteTimeout("timed out sending the request") from None
     except OSError:
         raise Stale() from None
     message, received, seen = Message(method == "HEAD"), 0, list[bytes]()
@@ -120,23 +118,23 @@ async def send_head(
             data = await _within(timeouts.get("read"), conn.reader.read(_CHUNK))
         except TimeoutError:
             conn.close()
-            raise httpx.ReadTimeout("timed out waiting for the response", request=request) from None
+            raise faults.ReadTimeout("timed out waiting for the response") from None
         except OSError as exc:
             if not received:
                 raise Stale() from None
             conn.close()
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from None
+            raise faults.ReadError(str(exc) or type(exc).__name__) from None
         if not data:
             if not received:
                 raise Stale()
             conn.close()
-            raise httpx.RemoteProtocolError("incomplete response head", request=request)
+            raise faults.RemoteProtocolError("incomplete response head")
         received += len(data)
         seen.append(data)
-        message = _feed(conn, message, data, request, (method, seen))
+        message = _feed(conn, message, data, (method, seen))
         if not message.head_done and received > _HEAD_LIMIT:
             conn.close()
-            raise httpx.RemoteProtocolError("response head too large", request=request)
+            raise faults.RemoteProtocolError("response head too large")
     message.keep = message.keep and not close
     return message
 
@@ -145,7 +143,6 @@ def _feed(
     conn: Connection,
     message: Message,
     data: bytes,
-    request: httpx.Request | None,
     head: tuple[str, list[bytes]] | None = None,
 ) -> Message:
     """``message`` fed ``data``; while its head is being read (``head``: the method and the
@@ -171,25 +168,25 @@ def _feed(
         conn.close()
         upgrade = isinstance(exc, httptools.HttpParserUpgrade)
         reason = "a protocol upgrade nobody asked for" if upgrade else str(exc) or "unparsable"
-        raise httpx.RemoteProtocolError(f"invalid response: {reason}", request=request) from None
+        raise faults.RemoteProtocolError(f"invalid response: {reason}") from None
     return message
 
 
-class Body(httpx.AsyncByteStream):
-    """The response body; the connection goes back to the pool once it is fully read."""
+class Body:
+    """The response body; the connection goes back to the pool once it is fully read.
+    httpx reads it through `sff.http.transport`, the lean send directly."""
 
     def __init__(
         self,
-        transport: StreamTransport,
+        pool: Pool,
         origin: Origin,
         conn: Connection,
         gate: asyncio.Semaphore,
         message: Message,
         read_timeout: float | None,
-        request: httpx.Request | None,
     ) -> None:
-        self._transport, self._origin, self._conn, self._gate = transport, origin, conn, gate
-        self._message, self._timeout, self._request = message, read_timeout, request
+        self._pool, self._origin, self._conn, self._gate = pool, origin, conn, gate
+        self._message, self._timeout = message, read_timeout
         self._done = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -202,30 +199,29 @@ class Body(httpx.AsyncByteStream):
                 if not data:
                     self._eof()
                     break
-                _feed(self._conn, message, data, self._request)
+                _feed(self._conn, message, data)
                 for piece in message.take():
                     yield piece
         except TimeoutError:
-            raise httpx.ReadTimeout("timed out reading the body", request=self._request) from None
+            raise faults.ReadTimeout("timed out reading the body") from None
         except OSError as exc:
             reason = str(exc) or type(exc).__name__
-            raise httpx.ReadError(reason, request=self._request) from None
+            raise faults.ReadError(reason) from None
         self.finish(message.keep and not message.extra and message.done)
 
     def _eof(self) -> None:
         if self._message.close_delimited:
             self._message.keep = False
             return
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending complete message body",
-            request=self._request,
+        raise faults.RemoteProtocolError(
+            "peer closed connection without sending complete message body"
         )
 
     def finish(self, reusable: bool) -> None:
         """The connection back to the pool (``reusable``) or closed; the gate released."""
         if not self._done:
             self._done = True
-            self._transport.release(self._origin, self._conn, reusable)
+            self._pool.release(self._origin, self._conn, reusable)
             self._gate.release()
 
     async def aclose(self) -> None:

@@ -25,10 +25,9 @@ from typing import IO, TYPE_CHECKING, Any
 from sff.serve.protocol import Call, Hello, Reply, decode, encode
 
 if TYPE_CHECKING:
-    import httpx
-
     from sff.cache import SafeStore
     from sff.function import Function
+    from sff.http.client import Client
 
 
 def main(argv: list[str]) -> int:
@@ -93,7 +92,7 @@ class Warm:
     def __init__(self) -> None:
         from sff.http.client import new_client
 
-        self.client: httpx.AsyncClient = new_client()
+        self.client: Client = new_client()
         self.store: SafeStore | None = None
 
     def store_for(self, fn: Function) -> SafeStore | None:
