@@ -164,13 +164,18 @@ def _check_propagate(function: str, name: str, source: Source) -> None:
 
 
 def _check_paging(function: str, name: str, source: Source, request: Request | None) -> None:
-    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`)."""
-    from sff import batch, paginate
+    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`), imported
+    only for a source that declares one (a cold start loads neither otherwise)."""
+    if source.options.batch is not None:
+        from sff import batch
 
-    if source.options.batch is not None and not isinstance(source.options.batch, batch.Batch):
-        raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
-    batch.check(function, name, source, request)
-    paginate.check(function, name, source, isinstance(source, HttpSource))
+        if not isinstance(source.options.batch, batch.Batch):
+            raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
+        batch.check(function, name, source, request)
+    if source.options.paginate is not None:
+        from sff import paginate
+
+        paginate.check(function, name, source, isinstance(source, HttpSource))
 
 
 def _meta_deps(
