@@ -23,10 +23,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sff._jmes_values import fresh
+from sff._record import record
 from sff.errors import SffError, SourceError
 from sff.spec import Backend, Fallback
 
@@ -248,7 +248,7 @@ def age_ok(entry: CacheEntry, limit: float | None) -> bool:
     return limit is None or entry.age_s() <= limit
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rescue:
     """What stands in for a failed source (or item): which step, its data, its age."""
 

@@ -25,6 +25,9 @@ _SECONDS = re.compile(r"[0-9]{1,10}")
 
 @dataclass(frozen=True, slots=True)
 class CacheControl:
+    """The directives of a ``Cache-Control`` value that sff acts on. (A docstring also
+    spares an import: without one, ``@dataclass`` writes it with ``inspect.signature``.)"""
+
     max_age: int | None = None
     s_maxage: int | None = None
     no_store: bool = False

@@ -7,10 +7,10 @@ cycles and `item` outside `each` are rejected here, so `sff check` finds them be
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from sff._record import record
 from sff.errors import PlanError
 from sff.expr import ROOT_READS, Expr, Template, Value, Where, compile_expr, compile_template
 from sff.expr import compile_value as _value
@@ -20,7 +20,7 @@ RESERVED = frozenset({"input", "item", "meta"})
 """Context names no source may take: the input, the current `each` item, source outcomes."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     """An HTTP source's compiled request: path template, query, headers, body."""
 
@@ -31,7 +31,7 @@ class Request:
     idempotency_key: Expr | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Node:
     name: str
     source: Source
@@ -43,7 +43,7 @@ class Node:
     identity: Expr | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     function: str
     nodes: Mapping[str, Node]

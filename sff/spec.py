@@ -10,9 +10,10 @@ import os
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from sff._record import record
 from sff.errors import DeclarationError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def seconds(value: Duration) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Retry:
     """How a failed call is tried again. Only idempotent calls (or ones carrying an
     idempotency key) are retried, only on transport errors and the listed statuses."""
@@ -58,7 +59,7 @@ class Retry:
         return cls(retries=0)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fallback:
     """One step of a source's fallback chain, tried in order when the source fails."""
 
@@ -116,7 +117,7 @@ def _opt_seconds(value: Duration | None) -> float | None:
 Fallbacks: TypeAlias = Fallback | Sequence[Fallback] | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Circuit:
     """A circuit breaker for a backend, its state kept in the cache store so that it spans
     instances: after ``failures`` failed calls within ``window`` it opens and calls fail
@@ -143,7 +144,7 @@ def _positive(value: float, what: str) -> float:
     return value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SourceOptions:
     """What every kind of source shares: fan-out, condition, limits, failure handling."""
 
@@ -244,7 +245,7 @@ def _chain(fallback: Fallbacks) -> tuple[Fallback, ...]:
     return (fallback,) if isinstance(fallback, Fallback) else tuple(fallback)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HttpSource:
     """One HTTP call (or one per item with `each`) to a backend."""
 
@@ -262,7 +263,7 @@ class HttpSource:
         return self.method in IDEMPOTENT_METHODS or self.idempotency_key is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CallSource:
     """Another sff Function, or an async Python callable (a service reached through an SDK),
     used as a source. ``args`` are expressions; a Function receives them as its input,
@@ -289,7 +290,7 @@ def call(
     return CallSource(target, dict(args or {}), _options(**options))
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Backend:
     """A raw-data API. Scheme, host and port come only from here: templates fill the path,
     query, headers and body, never the origin.
