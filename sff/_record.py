@@ -82,41 +82,58 @@ def _params(cls: type[Any], name: str) -> bool:
     return bool(getattr(getattr(cls, "__dataclass_params__", None), name, False))
 
 
+_UNSET: Any = object()  # a field the arguments must give, or its factory make
+
+
 def _init(cls: type[Any], declared: tuple[Field[Any], ...]) -> Callable[..., None]:
     """An ``__init__`` taking the ``init`` fields positionally or by name, as
-    ``@dataclass`` writes it: defaults, factories, then ``__post_init__``."""
+    ``@dataclass`` writes it: defaults, factories, then ``__post_init__``. It fills the
+    instance's ``__dict__`` in field order from a copy of the defaults (C-level dict
+    work, ~1 microsecond for twenty fields), as the generated one would."""
+    if any("__slots__" in vars(k) for k in cls.__mro__[:-1]):
+        raise TypeError(f"{cls.__name__}: a record has no __slots__ (use @dataclass)")
+    template: dict[str, Any] = {}
     for f in declared:
         if f.kw_only is True:
             raise TypeError(f"{cls.__name__}.{f.name}: a record has no kw_only fields")
-    plan = tuple((f.name, f.init, f.default, f.default_factory) for f in declared)
+        if f.default is not MISSING:
+            template[f.name] = f.default
+        elif f.init or f.default_factory is not MISSING:
+            template[f.name] = _UNSET
+    fill = tuple((n, f.default_factory) for f in declared if template.get(n := f.name) is _UNSET)
     names = tuple(f.name for f in declared if f.init)
     accepted = frozenset(names)
     post = hasattr(cls, "__post_init__")
     where = f"{cls.__qualname__}.__init__()"
-    put = object.__setattr__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{where} takes {len(names) + 1} positional arguments")
-        given = dict(zip(names, args, strict=False))
-        for name in kwargs:
-            if name in given or name not in accepted:
-                problem = "got multiple values for" if name in given else "got an unexpected"
-                raise TypeError(f"{where} {problem} keyword argument {name!r}")
-        given.update(kwargs)
-        for name, init, default, factory in plan:
-            if init and name in given:
-                put(self, name, given[name])
-            elif default is not MISSING:
-                put(self, name, default)
-            elif factory is not MISSING:
-                put(self, name, factory())
-            elif init:
-                raise TypeError(f"{where} missing required argument: {name!r}")
+        values = template.copy()
+        if args:
+            if len(args) > len(names):
+                raise TypeError(f"{where} takes {len(names) + 1} positional arguments")
+            values.update(zip(names, args, strict=False))
+        if kwargs:
+            if not accepted.issuperset(kwargs) or not kwargs.keys().isdisjoint(names[: len(args)]):
+                raise _bad_keyword(where, accepted, names[: len(args)], kwargs)
+            values.update(kwargs)
+        for name, factory in fill:
+            if values[name] is _UNSET:
+                if factory is MISSING:
+                    raise TypeError(f"{where} missing required argument: {name!r}")
+                values[name] = factory()
+        self.__dict__.update(values)
         if post:
             self.__post_init__()
 
     return __init__
+
+
+def _bad_keyword(
+    where: str, accepted: frozenset[str], positional: tuple[str, ...], kwargs: dict[str, Any]
+) -> TypeError:
+    name = next(n for n in kwargs if n not in accepted or n in positional)
+    problem = "got an unexpected" if name not in accepted else "got multiple values for"
+    return TypeError(f"{where} {problem} keyword argument {name!r}")
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
