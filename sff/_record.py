@@ -57,25 +57,34 @@ def _build(cls: type[T], frozen: bool, eq: bool) -> type[T]:
         cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in declared if f.init)})"
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
     params.init, params.repr, params.eq, params.frozen = True, True, eq, frozen
-    if "__init__" not in own:
-        cls.__init__ = _init(cls, declared)  # type: ignore[method-assign]
-    if "__repr__" not in own:
-        cls.__repr__ = _repr(tuple(f.name for f in declared if f.repr))  # type: ignore[method-assign]
-    if eq:
-        key = _key(tuple(f.name for f in declared if f.compare))
-        if "__eq__" not in own:
-            cls.__eq__ = _eq(key)  # type: ignore[method-assign]
-        explicit_hash = own.get("__hash__", MISSING) not in (MISSING, None)
-        if not explicit_hash:
-            hashed = tuple(f.name for f in declared if (f.compare if f.hash is None else f.hash))
-            cls.__hash__ = _hash(_key(hashed)) if frozen else None  # type: ignore[method-assign,assignment]
-    if frozen and not inherits_frozen:
-        if "__setattr__" in own or "__delattr__" in own:
-            raise TypeError(f"{cls.__name__}: a frozen record defines __setattr__/__delattr__")
-        names = frozenset(f.name for f in declared)
-        cls.__setattr__ = _frozen_set(cls, names)  # type: ignore[method-assign]
-        cls.__delattr__ = _frozen_del(cls, names)  # type: ignore[method-assign]
+    if frozen and not inherits_frozen and ("__setattr__" in own or "__delattr__" in own):
+        raise TypeError(f"{cls.__name__}: a frozen record defines __setattr__/__delattr__")
+    methods = _methods(cls, declared, frozen and not inherits_frozen, eq, own)
+    for name, method in methods.items():
+        if method is not None:  # named as @dataclass names its methods (tracebacks)
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method)
     return cls
+
+
+def _methods(
+    cls: type[Any], declared: tuple[Field[Any], ...], frozen: bool, eq: bool, own: dict[str, Any]
+) -> dict[str, Any]:
+    """What ``@dataclass`` would add, by its rules; what the class body defines stays."""
+    made: dict[str, Any] = {
+        "__init__": _init(cls, declared),
+        "__repr__": _repr(tuple(f.name for f in declared if f.repr)),
+    }
+    if eq:
+        made["__eq__"] = _eq(_key(tuple(f.name for f in declared if f.compare)))
+        if own.get("__hash__", MISSING) in (MISSING, None):  # no __hash__ of its own
+            hashed = tuple(f.name for f in declared if (f.compare if f.hash is None else f.hash))
+            made["__hash__"] = _hash(_key(hashed)) if frozen else None
+    if frozen:
+        names = frozenset(f.name for f in declared)
+        made["__setattr__"] = _frozen_set(cls, names)
+        made["__delattr__"] = _frozen_del(cls, names)
+    return {k: v for k, v in made.items() if k not in own or k == "__hash__"}
 
 
 def _params(cls: type[Any], name: str) -> bool:
