@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 from dataclasses import FrozenInstanceError, dataclass, field
 from typing import Any
 
@@ -140,3 +141,20 @@ def test_a_dataclass_may_extend_a_frozen_record() -> None:
     assert Point3(1, z=3).z == 3 and Point4(1, w=4) == Point4(1, w=4)
     with pytest.raises(FrozenInstanceError):
         Point4(1).w = 5
+
+
+def test_inspect_shows_the_fields_as_parameters() -> None:
+    (p, m), (dp, dm) = OURS, THEIRS
+    assert str(inspect.signature(p)) == str(inspect.signature(dp))
+    assert str(inspect.signature(m)) == str(inspect.signature(dm))
+
+    @record
+    class Sub(p):  # type: ignore[valid-type,misc]
+        z: int = 0
+
+    @dataclass
+    class Mutable(m):  # type: ignore[valid-type,misc]
+        more: int = 0
+
+    assert list(inspect.signature(Sub).parameters)[-1] == "z"
+    assert list(inspect.signature(Mutable).parameters)[-1] == "more"
