@@ -173,10 +173,11 @@ PLAIN_INVOCATION = (
 
 def test_a_plain_invocation_loads_no_rare_path_module() -> None:
     # no batch=, no paginate=, no error: what only those need stays unloaded, and the
-    # redaction patterns (compiled on the first redact()) are never compiled
+    # redaction and to_number patterns (compiled on first use) are never compiled
     loaded = modules_after(
-        PLAIN_INVOCATION + "from sff import secrets\n"
+        PLAIN_INVOCATION + "from sff import _jmes_functions, secrets\n"
         "assert secrets._patterns.cache_info().currsize == 0\n"
+        "assert _jmes_functions._json_number.cache_info().currsize == 0\n"
     )
     assert "sff.run" in loaded
     assert loaded & set(RARE) == set()
