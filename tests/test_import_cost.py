@@ -146,8 +146,9 @@ def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
     assert loaded & {"sff.location", "sff.positions", "difflib"} == set()
 
 
-RARE = ["sff.batch", "sff.batched", "sff.paginate", "sff.pages", "sff.variables"]
-"""Loaded only by a function that declares `batch=`/`paginate=`, or by `sff check --env`."""
+RARE = ["sff.batch", "sff.batched", "sff.paginate", "sff.pages", "sff.variables", "sff.failures"]
+"""Loaded only by a function that declares `batch=`/`paginate=`, by `sff check --env`, or
+by a failed invocation (`sff.failures`)."""
 
 # Classes still built by @dataclass on the handler's path: sff/http's own (slots=True
 # ones: a record has no slots). Any other class there is a `sff._record.record`, whose
