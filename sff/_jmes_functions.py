@@ -12,13 +12,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from jmespath import functions as jfun
 
 from sff._jmes_values import Failure, equal, kind
 
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+@cache
+def _json_number() -> re.Pattern[str]:
+    """Compiled on the first ``to_number`` of a string: ~0.2 ms a cold start otherwise."""
+    return re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 class Ref:
@@ -89,7 +94,7 @@ class Builtins(jfun.Functions):
         found = kind(value)
         if found == "number":
             return value
-        if found != "string" or not _JSON_NUMBER.fullmatch(value):
+        if found != "string" or not _json_number().fullmatch(value):
             return None
         try:
             number = float(value) if any(c in value for c in ".eE") else int(value)

@@ -19,11 +19,16 @@ The rule, in order (the first that applies wins):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sff.freshness import parse
+
+try:  # the same BLAKE2b as hashlib's (hashlib takes it from here too), without `import
+    # hashlib`, which loads OpenSSL's libcrypto bindings (_hashlib) on every cold start
+    from _blake2 import blake2b
+except ImportError:  # a CPython built without its own BLAKE2
+    from hashlib import blake2b
 
 if TYPE_CHECKING:
     from sff.inbound import HttpResponse
@@ -67,7 +72,7 @@ def cache_control(meta: Meta | None, *, error: bool = False) -> str:
 
 def etag(body: bytes) -> str:
     """A strong validator of the body's exact bytes."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    return '"' + blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def not_modified(if_none_match: str | None, tag: str) -> bool:

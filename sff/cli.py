@@ -196,7 +196,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def report_env(project: Project) -> int:
     """Every variable each function reads, set or not; the count of problems."""
-    from sff.environment import needed
+    from sff.variables import needed
 
     problems = 0
     print("\nenvironment")

@@ -3,13 +3,15 @@
 A variable that is unset, or set to something that is not an http(s) URL, is a mistake
 in the deployment, not an outage: the invocation answers 500 ``misconfigured`` naming the
 variable, even when the source has a fallback that would otherwise hide it.
+
+The listing of every variable a function reads (``sff check --env``) is tooling, in
+`sff.variables`: an invocation never loads it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -17,7 +19,6 @@ from sff.errors import ConfigError
 from sff.spec import Backend, CallSource, HttpSource
 
 if TYPE_CHECKING:
-    from sff.function import Function
     from sff.plan import Plan
 
 _good: dict[tuple[int, str], bool] = {}  # (backend, URL) already found fine
@@ -68,47 +69,3 @@ def _backends(plan: Plan, seen: set[int] | None = None) -> Iterator[tuple[str, B
             if id(inner) not in seen:
                 seen.add(id(inner))
                 yield from ((f"{name} ({n})", b) for n, b in _backends(inner, seen))
-
-
-@dataclass(frozen=True)
-class Variable:
-    """One environment variable a function reads, and what reads it."""
-
-    name: str
-    backend: str
-    sources: tuple[str, ...]
-    state: str  # set | unset | unset, the default URL is used | set, not an http(s) URL
-    ok: bool
-
-
-def needed(fn: Function, environ: Mapping[str, str] = os.environ) -> list[Variable]:
-    """Every backend URL variable ``fn`` (and the functions it calls) reads."""
-    from sff.function import Function as Fn
-
-    found: dict[str, tuple[Backend, list[str]]] = {}
-    todo, done = [fn], set()
-    while todo:
-        each = todo.pop()
-        if id(each) in done:
-            continue
-        done.add(id(each))
-        for name, node in each.plan.nodes.items():
-            source = node.source
-            if isinstance(source, HttpSource) and source.backend.env:
-                entry = found.setdefault(source.backend.env, (source.backend, []))
-                entry[1].append(name if each is fn else f"{each.name}.{name}")
-            elif isinstance(source, CallSource) and isinstance(source.target, Fn):
-                todo.append(source.target)
-    return [
-        Variable(var, b.name, tuple(srcs), *_state(var, b, environ))
-        for var, (b, srcs) in sorted(found.items())
-    ]
-
-
-def _state(variable: str, backend: Backend, environ: Mapping[str, str]) -> tuple[str, bool]:
-    problem = url_problem(backend, environ)
-    if environ.get(variable):
-        return ("set", True) if problem is None else ("set, not an http(s) URL", False)
-    if backend.default and problem is None:
-        return "unset, the default URL is used", True
-    return "unset", False

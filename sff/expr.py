@@ -8,7 +8,7 @@ dependency graph from them, so nothing is wired by hand.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from jmespath import exceptions as jexc
@@ -17,6 +17,7 @@ from jmespath import functions as jfun
 from sff._jmes import Engine, Failure, Refused, Run, compile_node, kind
 from sff._jmes_functions import Builtins
 from sff._jmes_parse import parse
+from sff._record import record
 from sff.errors import ExpressionError, InvocationError
 
 # Markers in `Expr.names` for an expression that reads the context as a whole, not by name;
@@ -128,7 +129,7 @@ _FUNCTION_TABLE: dict[str, Any] = _FUNCTIONS.FUNCTION_TABLE
 _ENGINE = Engine(_FUNCTIONS)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Where:
     """Where an expression was declared, for messages: function and source/field."""
 
@@ -136,7 +137,7 @@ class Where:
     place: str
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Expr:
     text: str
     names: frozenset[str]
@@ -237,7 +238,7 @@ def _root_names(node: Any) -> set[str]:
 # -- templates: "/users/{input.user_id}/todos" -------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Template:
     """A string with ``{expr}`` placeholders; literal parts kept as-is."""
 
@@ -297,7 +298,7 @@ def _closing_brace(text: str, start: int, where: Where) -> int:
 # -- values: dicts/lists whose string leaves are expressions --------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Value:
     """A compiled query/header/body/args template: a string is an expression, a number,
     bool or null is itself, and dicts and lists nest."""

@@ -19,15 +19,14 @@ another's fallback.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sff._jmes_values import fresh
+from sff._record import record
 from sff.errors import SffError, SourceError
 from sff.spec import Backend, Fallback
 
@@ -155,6 +154,8 @@ class SourceCache:
         url, fields, content = sent(request)
         varying = keyed_headers(backend, fields)
         if content:  # a POST's answer depends on what was posted
+            import hashlib  # here: only a cached POST needs it (OpenSSL, ~1 ms at import)
+
             varying["(body)"] = hashlib.sha256(content).hexdigest()
         return cache_key(backend.name, request.method, url, varying, who)
 
@@ -259,7 +260,7 @@ def age_ok(entry: CacheEntry, limit: float | None) -> bool:
     return limit is None or entry.age_s() <= limit
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rescue:
     """What stands in for a failed source (or item): which step, its data, its age."""
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from sff._record import record
 
 # The response headers these rules read; the send path keeps only these.
 HEADERS = ("cache-control", "age", "etag", "last-modified", "expires", "date")
@@ -23,8 +24,10 @@ _DIRECTIVE = re.compile(r'\s*([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"
 _SECONDS = re.compile(r"[0-9]{1,10}")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)  # not a slots dataclass: that one costs every cold start ~0.7 ms
 class CacheControl:
+    """The directives of a ``Cache-Control`` value that sff acts on."""
+
     max_age: int | None = None
     s_maxage: int | None = None
     no_store: bool = False
@@ -96,7 +99,7 @@ def storable(headers: Mapping[str, str], *, shared: bool) -> bool:
     return not (cc.no_store or (cc.private and shared))
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Stored:
     """What a stored copy remembers of the backend's caching headers."""
 

@@ -19,11 +19,12 @@ import binascii
 import os
 import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from sff import jsonsafe
+from sff._record import record
 from sff.errors import InputError, InvocationError
 
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -45,7 +46,7 @@ class PayloadTooLarge(InvocationError):
     status = 413
 
 
-@dataclass
+@record
 class HttpRequest:
     method: str
     path: str = "/"
@@ -56,7 +57,7 @@ class HttpRequest:
     request_id: str | None = None
 
 
-@dataclass
+@record
 class HttpResponse:
     status: int
     headers: dict[str, str]

@@ -7,10 +7,10 @@ cycles and `item` outside `each` are rejected here, so `sff check` finds them be
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from sff._record import record
 from sff.errors import PlanError
 from sff.expr import ROOT_READS, Expr, Template, Value, Where, compile_expr, compile_template
 from sff.expr import compile_value as _value
@@ -20,7 +20,7 @@ RESERVED = frozenset({"input", "item", "meta"})
 """Context names no source may take: the input, the current `each` item, source outcomes."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     """An HTTP source's compiled request: path template, query, headers, body."""
 
@@ -31,7 +31,7 @@ class Request:
     idempotency_key: Expr | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Node:
     name: str
     source: Source
@@ -43,7 +43,7 @@ class Node:
     identity: Expr | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     function: str
     nodes: Mapping[str, Node]
@@ -164,13 +164,18 @@ def _check_propagate(function: str, name: str, source: Source) -> None:
 
 
 def _check_paging(function: str, name: str, source: Source, request: Request | None) -> None:
-    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`)."""
-    from sff import batch, paginate
+    """`batch=` and `paginate=`: their own rules (`sff.batch`, `sff.paginate`), imported
+    only for a source that declares one (a cold start loads neither otherwise)."""
+    if source.options.batch is not None:
+        from sff import batch
 
-    if source.options.batch is not None and not isinstance(source.options.batch, batch.Batch):
-        raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
-    batch.check(function, name, source, request)
-    paginate.check(function, name, source, isinstance(source, HttpSource))
+        if not isinstance(source.options.batch, batch.Batch):
+            raise PlanError(f"function {function!r}, source {name!r}: batch= takes Batch(...)")
+        batch.check(function, name, source, request)
+    if source.options.paginate is not None:
+        from sff import paginate
+
+        paginate.check(function, name, source, isinstance(source, HttpSource))
 
 
 def _meta_deps(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from sff._record import record
 from sff.errors import SourceError
 from sff.spec import Retry
 
@@ -29,7 +29,7 @@ RESERVE_MAX_S = 0.1  # kept back from the budget: half for fallbacks, half for s
 RESERVE_RATIO = 0.2  # ... or this share of a small budget
 
 
-@dataclass
+@record
 class Deadline:
     """Points on the monotonic clock: sources must be done by `at`; fallbacks and pending
     cache writes may use the time up to `end`, which leaves shaping and serialising theirs."""

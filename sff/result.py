@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 from pydantic import BaseModel
 
+from sff._record import record
 from sff.errors import SffError
 
 _RAW = frozenset({"response_headers", "item_responses"})  # references, not meta
 
 
-@dataclass
+@record
 class SourceMeta:
     """What happened to one source in one invocation. Offsets are ms from its start."""
 
@@ -75,7 +76,7 @@ class SourceMeta:
         return data
 
 
-@dataclass
+@record
 class Meta:
     function: str
     request_id: str
@@ -121,7 +122,7 @@ class Meta:
         }
 
 
-@dataclass
+@record
 class Result:
     """A successful invocation: `data` is the contract instance (or plain JSON without one)."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from sff import answer, bounded, failures, finite, secrets, tracing
+from sff import answer, bounded, finite, secrets, tracing
 from sff._jmes_values import fresh
 from sff.environment import check_backends
 from sff.errors import DeadlineError, InputError, SffError, SourceError
@@ -113,6 +113,8 @@ async def _invoke(
         result.body()  # serialized here, so an answer JSON cannot carry fails as this call
     except SffError as exc:
         exc.meta = meta
+        from sff import failures  # here: only a failed invocation needs it
+
         failures.expose(fn, exc)
         raise
     finally:
@@ -438,6 +440,8 @@ class Invocation:
         except SffError as exc:
             raise SourceError(node.name, exc.message) from None
         except Exception as exc:  # a user's service call: report it, never crash the caller
+            from sff import failures  # here: only a failure needs it
+
             raise failures.call_failed(node.name, exc, self.meta.request_id) from None
         # A copy: the callable may hand back an object it keeps (a constant, its own cache).
         copied = value.model_dump(mode="json") if isinstance(value, BaseModel) else fresh(value)
@@ -461,6 +465,8 @@ class Invocation:
         late = self.deadline.remaining() <= 0  # cut off by the deadline, not by itself
         if isinstance(error, SourceError) and error.upstream_status is not None:
             src.status = error.upstream_status  # a 404 shows as 404 in meta, not as nothing
+        from sff import failures  # here: only a failed source needs it
+
         failures.noted(src, error, self.meta.request_id)
         propagated = node.source.options.propagate  # only on a required source (the plan)
         if propagated and isinstance(error, SourceError) and error.upstream_status in propagated:

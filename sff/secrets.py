@@ -42,16 +42,24 @@ _WORDS = "|".join(SECRET_WORDS) + "|authorization|cookie"
 _URL_PASSWORD = re.compile(
     r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)(?!\*+@|\[redacted\]@)([^\s@/]+)(@)"
 )  # a password already masked (``***``) stays as it is
-_SCHEME_TOKEN = re.compile(r"(?i)\b(bearer|basic|digest)(\s+)([A-Za-z0-9._~+/=-]{4,})")
-# httpcore logs headers as (b'name', b'value') tuples
-_BYTES_PAIR = re.compile(
-    rf"(?i)(\(b?['\"][\w.-]*(?:{_WORDS})[\w.-]*['\"],\s*b?['\"])([^'\"]*)(['\"]\))"
-)
-# name=value, name: value, "name": "value" with a secret name
-_PAIR = re.compile(
-    rf"(?i)((?<![\w-])[\w.-]*(?:{_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
-    rf"(?!\[redacted\])([^\s\"'&,;)\]}}]+)"
-)
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """What only `redact` uses, compiled on its first call: an invocation that shows no
+    error and logs nothing never pays for these (the last is the largest regex in sff)."""
+    scheme_token = re.compile(r"(?i)\b(bearer|basic|digest)(\s+)([A-Za-z0-9._~+/=-]{4,})")
+    # httpcore logs headers as (b'name', b'value') tuples
+    bytes_pair = re.compile(
+        rf"(?i)(\(b?['\"][\w.-]*(?:{_WORDS})[\w.-]*['\"],\s*b?['\"])([^'\"]*)(['\"]\))"
+    )
+    # name=value, name: value, "name": "value" with a secret name
+    pair = re.compile(
+        rf"(?i)((?<![\w-])[\w.-]*(?:{_WORDS})[\w.-]*[\"']?\s*[:=]\s*[\"']?)"
+        rf"(?!\[redacted\])([^\s\"'&,;)\]}}]+)"
+    )
+    return scheme_token, bytes_pair, pair
+
 
 _STATIC: set[str] = set()  # secret values fixed at declaration (a backend's static headers)
 _current: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("sff_secrets", default=None)
@@ -168,10 +176,11 @@ def redact(text: str, extra: Iterable[str] = (), *, keep: Iterable[str] = ()) ->
     kept = [redact_values(k, extra) for k in keep if k]
     for i, span in enumerate(kept):
         text = text.replace(span, f"\x00{i}\x00")
+    scheme_token, bytes_pair, pair = _patterns()
     text = _URL_PASSWORD.sub(rf"\1{REDACTED}\3", text)
-    text = _SCHEME_TOKEN.sub(rf"\1\2{REDACTED}", text)
-    text = _BYTES_PAIR.sub(rf"\1{REDACTED}\3", text)
-    text = _PAIR.sub(rf"\1{REDACTED}", text)
+    text = scheme_token.sub(rf"\1\2{REDACTED}", text)
+    text = bytes_pair.sub(rf"\1{REDACTED}\3", text)
+    text = pair.sub(rf"\1{REDACTED}", text)
     for i, span in enumerate(kept):
         text = text.replace(f"\x00{i}\x00", span)
     return text

@@ -7,17 +7,17 @@ shape expression that produced the value, so the fix is obvious from the message
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from sff import finite
+from sff._record import record
 from sff.errors import ContractError, DeclarationError
 from sff.expr import Expr, Value, Where, compile_value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Shape:
     function: str
     value: Value | None

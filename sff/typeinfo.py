@@ -14,10 +14,12 @@ import types
 import typing
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel
+
+from sff._record import record
 
 UNKNOWN: Any = Any
 Kind = Literal["unknown", "object", "array", "map", "scalar"]
@@ -40,7 +42,7 @@ _ABC_ARRAYS = {"Sequence", "MutableSequence", "Set", "Iterable", "Collection", "
 _ABC_MAPS = {"Mapping", "MutableMapping"}
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Rec:
     """An object whose keys sff knows without a model: the context, `meta`, a shaped
     `{key: expr}`. ``where`` maps a key to the AST path that builds it (for carets)."""
@@ -59,7 +61,7 @@ def _is_root_model(tp: type) -> TypeGuard[type[BaseModel]]:
     return module is not None and issubclass(tp, module.RootModel)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class HeaderMap:
     """HTTP headers by name: any key, read in lower case (names are case-insensitive)."""
 

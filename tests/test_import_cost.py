@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,10 +43,16 @@ PLAIN_HTTP_INVOCATION = (
 
 
 def modules_after(code: str) -> set[str]:
+    loaded: list[str] = last_json(f"{code}\nprint(json.dumps(sorted(sys.modules)))")
+    return set(loaded)
+
+
+def last_json(code: str) -> Any:
+    """The JSON printed last by ``code``, run in a fresh interpreter (``sys`` and ``json``
+    imported)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SFF_SCENARIO_")}
-    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", f"import sys, json\n{code}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -53,8 +60,7 @@ def modules_after(code: str) -> set[str]:
         timeout=60,
         check=True,
     )
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return set(loaded)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_import_sff_loads_no_tooling_and_no_executor() -> None:
@@ -189,3 +195,80 @@ def test_field_checks_load_their_error_helpers_only_on_an_error() -> None:
     loaded = modules_after("import tests.scenarios.example_like")
     assert {"sff.fields", "sff.typeinfo"} <= loaded
     assert loaded & {"sff.location", "sff.positions", "difflib"} == set()
+
+
+RARE = ["sff.batch", "sff.batched", "sff.paginate", "sff.pages", "sff.variables", "sff.failures"]
+"""Loaded only by a function that declares `batch=`/`paginate=`, by `sff check --env`, or
+by a failed invocation (`sff.failures`)."""
+
+# Classes still built by @dataclass on the handler's path: sff/http's own (two are
+# slots=True, which a record has not). Any other class there is a `sff._record.record`, whose
+# declaration compiles no code (`@dataclass` exec()s its methods' source, whose code
+# objects say they come from '<string>': ~0.5 ms a class).
+DATACLASSES_ALLOWED = {
+    "sff.http.lean.Prefix",
+    "sff.http.lean.LeanRequest",
+    "sff.http.cached.Copy",
+}
+
+PLAIN_INVOCATION = (
+    "import os\n"
+    "from demo.backend import serve_in_thread\n"
+    "with serve_in_thread() as url:\n"
+    "    os.environ['SFF_SCENARIO_USERS_API'] = url\n"
+    "    os.environ['SFF_SCENARIO_TODOS_API'] = url\n"
+    "    import tests.scenarios.example_like as m\n"
+    "    answer = m.handler({'user_id': 1}, None)\n"
+    "    assert answer['statusCode'] == 200, answer\n"
+)
+
+
+def test_a_plain_invocation_loads_no_rare_path_module() -> None:
+    # no batch=, no paginate=, no error: what only those need stays unloaded, and the
+    # redaction and to_number patterns (compiled on first use) are never compiled
+    loaded = modules_after(
+        PLAIN_INVOCATION + "from sff import _jmes_functions, secrets\n"
+        "assert secrets._patterns.cache_info().currsize == 0\n"
+        "assert _jmes_functions._json_number.cache_info().currsize == 0\n"
+    )
+    assert "sff.run" in loaded
+    assert loaded & set(RARE) == set()
+
+
+def test_the_lazy_exports_still_resolve() -> None:
+    # The guard above can fail: `from sff import Batch, Paginate` loads them.
+    loaded = modules_after("from sff import Batch, Paginate\nassert Batch and Paginate\n")
+    assert {"sff.batch", "sff.paginate"} <= loaded
+
+
+def test_etag_and_fallback_load_no_hashlib() -> None:
+    # the ETag's BLAKE2b comes from _blake2, without hashlib's OpenSSL bindings
+    loaded = modules_after(
+        "import sff.answer, sff.fallback\nassert sff.answer.etag(b'x').startswith('\"')\n"
+    )
+    assert loaded & {"hashlib", "_hashlib"} == set()
+    import hashlib
+
+    from sff import answer
+
+    assert answer.etag(b"x") == f'"{hashlib.blake2b(b"x", digest_size=16).hexdigest()}"'
+
+
+def test_the_handler_path_declares_no_classes_by_compiling_code() -> None:
+    found = last_json(
+        PLAIN_INVOCATION + "import dataclasses\n"
+        "def compiled(c):\n"
+        "    return c.__init__.__code__.co_filename == '<string>'\n"
+        "@dataclasses.dataclass\n"
+        "class Probe:\n"
+        "    x: int\n"
+        "print(json.dumps({'probe': compiled(Probe), 'classes': [\n"
+        "    f'{c.__module__}.{c.__qualname__}'\n"
+        "    for name, mod in list(sys.modules.items()) if name.split('.')[0] == 'sff'\n"
+        "    for c in vars(mod).values()\n"
+        "    if isinstance(c, type) and c.__module__ == name and dataclasses.is_dataclass(c)\n"
+        "    and compiled(c)\n"
+        "]}))\n"
+    )
+    assert found["probe"]  # the check does see a class @dataclass compiled
+    assert set(found["classes"]) - DATACLASSES_ALLOWED == set()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from sff._record import record
 from sff.inbound import DEFAULT_MAX_BODY_BYTES, env_max_body
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Settings", "configure", "current", "env_max_body", "reset"]
@@ -28,7 +28,7 @@ TRUE = {"1", "true", "yes", "on"}
 _overrides: dict[str, Any] = {}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     cors_origins: frozenset[str]  # empty: CORS off; "*": any origin
     max_body_bytes: int
