@@ -109,7 +109,8 @@ def deploy(kind: str) -> Deploy:
     built = Deploy(home / "bin" / "python", home / "task")
     if (home / ".ready").is_file():
         return built
-    for stale in BUILD.glob(f"venv-{kind}-*"):
+    for stale in BUILD.glob(f"venv-{kind}-{'?' * len(home.name.rsplit('-', 1)[1])}"):
+        # only this kind's older builds: `venv-sff-*` would also match venv-sff-otel-...
         shutil.rmtree(stale, ignore_errors=True)
     print(f"  building the deploy-like venv {home.name} ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home)], check=True)
