@@ -88,6 +88,13 @@ def note_request(
         here.note(password.group(2))
 
 
+def note_query(backend: Backend, query: Iterable[tuple[str, str]]) -> None:
+    """`note_request` for a request whose base URL and headers were noted already."""
+    here = _current.get()
+    if here is not None:
+        here.note_pairs(query, backend.secret_query)
+
+
 def declare_static(values: Iterable[str]) -> None:
     """Values that are secret in every invocation (a backend's static secret headers)."""
     for value in values:

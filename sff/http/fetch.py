@@ -133,7 +133,7 @@ class HttpFetcher:
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
                 return parse_json(node.name, built, 200, entry.body, self._reads.get(node.name))
             if conditions:  # a stale copy with validators: ask whether it still is good
-                parts[4].update(conditions)
+                parts = (*parts[:4], {**parts[4], **conditions}, parts[5])
                 built = None
         request = built or self._built(node.name, source.backend, parts)
         remember = copy

@@ -56,6 +56,13 @@ def _why(value: str) -> str:
     return "it contains a control character"
 
 
+def request_line(method: str, target: str) -> bytes:
+    """``METHOD target HTTP/1.1``, for a token method and a target of visible ASCII."""
+    if not (_TOKEN.fullmatch(method) and _TARGET.fullmatch(target)):
+        raise ValueError(f"cannot send {method[:16]!r} {target[:64]!r}")
+    return f"{method} {target} HTTP/1.1".encode("ascii")
+
+
 def head(
     method: str,
     target: str,
@@ -66,9 +73,7 @@ def head(
     this process made and checked once, e.g. a client's defaults), then ``fields``, each
     checked again here, so no path (httpx's included, whose Headers accept CR and LF)
     writes an unsafe one."""
-    if not (_TOKEN.fullmatch(method) and _TARGET.fullmatch(target)):
-        raise ValueError(f"cannot send {method[:16]!r} {target[:64]!r}")
-    lines = [f"{method} {target} HTTP/1.1".encode("ascii")]
+    lines = [request_line(method, target)]
     lines += [name + b": " + value for name, value in checked]
     for name, value in fields:
         if not (_TOKEN_B.fullmatch(name) and _VALUE_B.fullmatch(value)):

@@ -18,12 +18,14 @@ and the request takes the httpx path, where it behaves (and fails) as before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
-from urllib.parse import unquote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import quote_plus, unquote, urlsplit
 
 from sff.http.decode import read, read_whole
-from sff.http.fields import head
+from sff.http.fields import head, request_line
 from sff.http.message import Headers
 from sff.http.streams import Pool
 from sff.http.wire import Body, Origin
@@ -32,12 +34,15 @@ from sff.http.wire import Body, Origin
 # printable ASCII but space " # < > ? ` { }. A path of only these is sent unchanged.
 _PATH_SAFE = "".join(chr(i) for i in range(0x21, 0x7F) if chr(i) not in '"#<>?`{}')
 _MAX_URL = 65536  # httpx refuses longer URLs
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what `quote_plus` leaves as it is
 # A source setting one of these goes the httpx way: the lean send writes its own framing.
 _HTTPX_ONLY = frozenset({"content-length", "transfer-encoding", "connection", "accept-encoding"})
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _BLOCKS = 256  # header sets remembered per client
 # lower-cased names, encoded fields, the dedup key
 Block = tuple[frozenset[str], Headers, tuple[tuple[str, str], ...]]
+HeadLines = tuple[bytes, tuple[tuple[str, str], ...], Headers]
+"""A header set's encoded lines, its dedup key and its fields, as one request sends them."""
 # A host of only these (unreserved) characters httpx sends as it is, lower-cased.
 _HOST_SAFE = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~-"
 
@@ -132,6 +137,7 @@ class LeanSender:
         # a source's header set, encoded and checked once: every `each` item (and every
         # request of an invocation to one backend) usually sends the same one
         self._blocks: dict[tuple[tuple[str, str], ...], Block | None] = {}
+        self._heads: dict[tuple[Any, ...], HeadLines | None] = {}
 
     def _block(self, headers: Mapping[str, str]) -> Block | None:
         """The lower-cased names, the encoded fields (checked as `head` checks them) and
@@ -168,25 +174,47 @@ class LeanSender:
         path = base.path + path
         if not _plain(path):
             return None
-        target = f"{path}?{urlencode(_grouped(query))}" if query else path
+        target = f"{path}?{_encoded(query)}" if query else path
         if len(base.url) + len(target) > _MAX_URL:
             return None
-        block = self._block(headers)
-        if block is None:
+        lines = self._lines(base, method, headers, content is None)
+        if lines is None:
             return None
-        ours, fields, key = block
-        ready: Headers = []  # made here or checked once: Host (from httpx's URL), defaults
-        if "host" not in ours:
-            ready.append((b"Host", base.host))
-        if content is None and method in _BODY_METHODS:
-            ready.append((b"Content-Length", b"0"))
-        ready += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
-        ready += fields
+        fields, key, ready = lines
         if content is not None:
-            ready.append((b"Content-Length", b"%d" % len(content)))
-        payload = head(method, target, (), ready) + (content or b"")
+            fields += b"\r\nContent-Length: %d" % len(content)
+            ready = [*ready, (b"Content-Length", b"%d" % len(content))]
+        payload = request_line(method, target) + fields + b"\r\n\r\n" + (content or b"")
         url = base.url + target
         return LeanRequest(method, url, target, key, base.origin, payload, ready, content or b"")
+
+    def _lines(
+        self, base: Prefix, method: str, headers: Mapping[str, str], empty: bool
+    ) -> HeadLines | None:
+        """The header lines every such request sends (each after a CRLF), as `fields.head`
+        writes them, the dedup key and the fields themselves (for the cache key); made once
+        per header set (every `each` item usually sends the same). A body's Content-Length
+        is the caller's to add."""
+        memo = (base.url, method, empty, tuple(headers.items()))
+        if memo in self._heads:
+            return self._heads[memo]
+        found = None
+        block = self._block(headers)
+        if block is not None:
+            ours, fields, key = block
+            ready: Headers = []  # made here or checked once: Host (from httpx's URL), defaults
+            if "host" not in ours:
+                ready.append((b"Host", base.host))
+            if empty and method in _BODY_METHODS:
+                ready.append((b"Content-Length", b"0"))
+            ready += [(raw, value) for lower, raw, value in self._defaults if lower not in ours]
+            ready += fields
+            lines = b"".join(b"\r\n" + name + b": " + value for name, value in ready)
+            found = lines, key, ready
+        if len(self._heads) >= _BLOCKS:
+            self._heads.clear()
+        self._heads[memo] = found
+        return found
 
     async def send(
         self, name: str, request: LeanRequest, limit: int
@@ -230,6 +258,20 @@ def joined(headers: Headers) -> dict[str, str]:
     for key, value in headers:
         values.setdefault(key.decode("latin-1").lower(), []).append(value)
     return {k: b", ".join(v).decode("latin-1") for k, v in values.items()}
+
+
+def _encoded(query: list[tuple[str, str]]) -> str:
+    """``urlencode(_grouped(query))``, without quoting what needs none (every `each` item
+    encodes its query: the key and a plain value are usually all there is)."""
+    return "&".join(
+        f"{_quoted(key)}={value if _UNRESERVED.fullmatch(value) else quote_plus(value)}"
+        for key, value in (query if len(query) == 1 else _grouped(query))
+    )
+
+
+@lru_cache(maxsize=1024)
+def _quoted(key: str) -> str:
+    return quote_plus(key)
 
 
 def _grouped(query: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -17,7 +18,7 @@ from sff.errors import InputError, SourceError
 from sff.expr import Expr
 from sff.http import fields
 from sff.http.fields import FieldError
-from sff.plan import Node
+from sff.plan import Node, Request
 from sff.spec import Backend, HttpSource
 
 # method, base URL, path, query, headers, body: a source's request before it is built
@@ -33,7 +34,10 @@ class Renderer:
         self._bases: dict[Backend, str] = {}
         # a backend's static and forwarded headers, the same for every request (and every
         # `each` item) of this invocation: built once, checked at declaration / preflight
-        self._fixed: dict[Backend, dict[str, str]] = {}
+        self._backend_headers: dict[Backend, dict[str, str]] = {}
+        # an `each` source's path and headers when they do not read `item`: rendered for
+        # its first item only (the rest of the context is settled once the source starts)
+        self._fixed: dict[str, _Fixed] = {}
 
     def preflight(self, sources: Iterable[tuple[str, Backend]]) -> None:
         """The request id and every forwarded header, checked before any source starts: a
@@ -52,25 +56,28 @@ class Renderer:
                 raise InputError(message, source=source, field=exc.field) from None
 
     def parts(self, node: Node, source: HttpSource, context: Mapping[str, Any]) -> Parts:
-        """The parts of the source's request in ``context``; httpx or `sff.http.lean` builds it."""
-        assert node.request is not None
+        """The parts of the source's request in ``context``; httpx or `sff.http.lean` builds it.
+        The headers are the caller's to read, never to change: an `each` item's may be the
+        same dict as every other item's (`_Fixed`)."""
+        request = node.request
+        assert request is not None
+        fixed = self._fixed.get(node.name) if node.each is not None else None
         try:
-            path = node.request.path.render(context, encode_segment)
-            query = query_params(node.request.query.render(context))
-            rendered = node.request.headers.render(context)
-            headers = self.headers(source, rendered)
-            for name in rendered:  # the rest was checked once: declaration, preflight
-                if name in headers:
-                    check(name, headers[name])
-            if node.request.idempotency_key is not None:
-                key = node.request.idempotency_key.search(context)
-                headers["idempotency-key"] = scalar_text(key, "idempotency_key")
-                check("idempotency-key", headers["idempotency-key"])
-            body = None if node.request.body is None else node.request.body.render(context)
+            if fixed is not None and fixed.path is not None:
+                path = fixed.path
+            else:
+                path = request.path.render(context, encode_segment)
+            query = query_params(request.query.render(context))
+            if fixed is not None and fixed.headers is not None:
+                headers = fixed.headers
+            else:
+                headers = self._headers(node, source, context)
+            body = None if request.body is None else request.body.render(context)
             content = None
             if body is not None:
                 content = _json_body(body)
-                headers["content-type"] = "application/json"
+                if fixed is None or fixed.headers is None:
+                    headers["content-type"] = "application/json"
             base = self.base_url(node.name, source.backend)
         except Unsendable as exc:  # nothing is sent: the caller's value is the problem
             raise InputError(
@@ -78,8 +85,29 @@ class Renderer:
             ) from None
         except ValueError as exc:
             raise SourceError(node.name, str(exc)) from None
-        secrets.note_request(source.backend, base, query, headers)
+        if fixed is not None and fixed.headers is not None:  # its headers were noted once
+            secrets.note_query(source.backend, query)
+        else:
+            secrets.note_request(source.backend, base, query, headers)
+        if node.each is not None and fixed is None:
+            self._fixed[node.name] = _Fixed.of(request, path, headers)
         return source.method, base, path, query, headers, content
+
+    def _headers(
+        self, node: Node, source: HttpSource, context: Mapping[str, Any]
+    ) -> dict[str, str]:
+        request = node.request
+        assert request is not None
+        rendered = request.headers.render(context)
+        headers = self.headers(source, rendered)
+        for name in rendered:  # the rest was checked once: declaration, preflight
+            if name in headers:
+                check(name, headers[name])
+        if request.idempotency_key is not None:
+            key = request.idempotency_key.search(context)
+            headers["idempotency-key"] = scalar_text(key, "idempotency_key")
+            check("idempotency-key", headers["idempotency-key"])
+        return headers
 
     def base_url(self, name: str, backend: Backend) -> str:
         if backend not in self._bases:
@@ -95,19 +123,37 @@ class Renderer:
 
     def headers(self, source: HttpSource, rendered: Mapping[str, Any]) -> dict[str, str]:
         backend = source.backend
-        fixed = self._fixed.get(backend)
+        fixed = self._backend_headers.get(backend)
         if fixed is None:
             fixed = dict(backend.headers)
             for name in backend.forward_headers:
                 if name in self._incoming:
                     fixed[name] = self._incoming[name]
-            self._fixed[backend] = fixed
+            self._backend_headers[backend] = fixed
         headers = dict(fixed)
         for name, value in rendered.items():
             if value is not None:
                 headers[name] = scalar_text(value, f"header {name!r}")
         headers.setdefault("x-request-id", self._request_id)
         return headers
+
+
+@dataclass(frozen=True, slots=True)
+class _Fixed:
+    """What every item of an `each` source sends alike (None: it reads `item`)."""
+
+    path: str | None
+    headers: dict[str, str] | None
+
+    @classmethod
+    def of(cls, request: Request, path: str, headers: dict[str, str]) -> _Fixed:
+        key, body = request.idempotency_key, request.body
+        per_item = (
+            "item" in request.headers.names
+            or (key is not None and "item" in key.names)
+            or (body is not None and "item" in body.names)  # null or not: its content-type
+        )
+        return cls(None if "item" in request.path.names else path, None if per_item else headers)
 
 
 class Unsendable(ValueError):
