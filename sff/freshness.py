@@ -79,6 +79,8 @@ def _epoch(value: str | None) -> float | None:
 
 def lifetime(headers: Mapping[str, str], *, shared: bool) -> float | None:
     """Seconds the answer stays fresh from now, or None when the backend says nothing."""
+    if not headers:  # the usual answer: none of the caching headers (every `each` item)
+        return None
     cc = parse(headers.get("cache-control"))
     if cc.no_cache or cc.no_store:
         return 0.0

@@ -62,12 +62,23 @@ def loads(body: bytes | str, limit: int | None = None, errors: str = "strict") -
     ``errors`` is how bytes are decoded (a request body keeps ``json.loads``'s
     ``surrogatepass``)."""
     limit = max_depth() if limit is None else limit
-    text = body.decode(json.detect_encoding(body), errors) if isinstance(body, bytes) else body
+    text = body.decode(_encoding(body), errors) if isinstance(body, bytes) else body
     try:
         value = _DECODER.decode(text)
     except RecursionError:
         raise TooDeep(limit) from None
     return check_depth(body, value, limit)
+
+
+_NOT_PLAIN = frozenset({0, 0xEF, 0xFE, 0xFF})  # what a BOM or a UTF-16/32 body starts with
+
+
+def _encoding(body: bytes) -> str:
+    """`json.detect_encoding`, without its calls for a body that can only be UTF-8: one
+    whose first byte starts no BOM and whose first two bytes are not NUL."""
+    if body and body[0] not in _NOT_PLAIN and body[1:2] != b"\x00":
+        return "utf-8"
+    return json.detect_encoding(body)
 
 
 def check_depth(body: bytes | str, value: Any, limit: int) -> Any:

@@ -20,6 +20,7 @@ from sff.errors import SourceError
 
 _OUT = 64 * 1024
 Sink = Callable[[bytes], None]
+Where = str | Callable[[], str]  # "GET /path" for messages, or what makes it (only on failure)
 
 
 class CodingError(Exception):
@@ -158,7 +159,7 @@ def decode_errors() -> tuple[type[BaseException], ...]:
 
 
 async def read(
-    name: str, where: str, pieces: AsyncIterable[bytes], headers: Mapping[str, str], limit: int
+    name: str, where: Where, pieces: AsyncIterable[bytes], headers: Mapping[str, str], limit: int
 ) -> bytes:
     """The decoded body, at most ``limit`` bytes; ``headers`` maps lower-cased names."""
     capped = _capped(name, headers, limit)
@@ -173,11 +174,16 @@ async def read(
 
 
 def read_whole(
-    name: str, where: str, pieces: list[bytes], headers: Mapping[str, str], limit: int
+    name: str, where: Where, pieces: list[bytes], headers: Mapping[str, str], limit: int
 ) -> bytes:
     """`read` for a body already received whole (a small answer arrives with its head):
     the same cap, codings and errors, without a stream to iterate."""
     capped = _capped(name, headers, limit)
+    if not headers.get("content-encoding"):  # nothing to undo: the pieces are the body
+        body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        if len(body) > limit:
+            raise SourceError(name, f"response is over the {limit}-byte cap")
+        return body
     try:
         decoding = Decoding(headers.get("content-encoding"), capped)
         for piece in pieces:
@@ -192,9 +198,10 @@ def _failing() -> tuple[type[BaseException], ...]:
     return (*decode_errors(), MemoryError)
 
 
-def _failure(name: str, where: str, exc: BaseException) -> SourceError:
+def _failure(name: str, where: Where, exc: BaseException) -> SourceError:
     """A body that does not decode, as httpx's DecodingError (not worth a retry), or one
     too big for the memory left."""
+    where = where if isinstance(where, str) else where()
     if isinstance(exc, MemoryError):
         return SourceError(name, f"{where}: out of memory reading the response")
     return SourceError(name, f"{where}: DecodingError: {exc}")

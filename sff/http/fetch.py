@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sff import tracing
+from sff import jsonsafe, tracing
 from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
@@ -65,6 +65,7 @@ class HttpFetcher:
         # what the function reads of each source's JSON: a large body is decoded into that
         self._reads: Mapping[str, Demand] = reads or {}
         self.received_bytes = 0  # of response bodies: large data is shaped off the loop
+        self._depth = jsonsafe.max_depth()  # read once, not per body (per `each` item)
         self._own_client = client is None
         self._client = client
         self._render = Renderer(incoming_headers, request_id)
@@ -131,7 +132,8 @@ class HttpFetcher:
             if entry is not None:
                 src.cache, src.fresh_s = "fresh", fresh_for(entry)
                 tracing.event("sff.cache", **{"sff.source": node.name, "sff.outcome": "fresh"})
-                return parse_json(node.name, built, 200, entry.body, self._reads.get(node.name))
+                reads = self._reads.get(node.name)
+                return parse_json(node.name, built, 200, entry.body, reads, self._depth)
             if conditions:  # a stale copy with validators: ask whether it still is good
                 parts = (*parts[:4], {**parts[4], **conditions}, parts[5])
                 built = None
@@ -233,8 +235,10 @@ class HttpFetcher:
     def _copy(self, node: Node, parts: Parts) -> tuple[Copy | None, Request | None]:
         """Where this request's answer is kept, for a source with a cache step, and the
         request its key was made from (lean or httpx's: the key is the same)."""
+        if self.cache is None:
+            return None, None
         step = cache_step(node)
-        if step is None or self.cache is None:
+        if step is None:
             return None, None
         assert isinstance(node.source, HttpSource)
         built = self._built(node.name, node.source.backend, parts)
@@ -295,8 +299,9 @@ class HttpFetcher:
             if status == 304 and remember is not None and remember.entry is not None:
                 src.cache = "revalidated"
                 tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
-                return parse_json(name, request, 200, remember.refreshed(caching).body, reads)
-            value = parse_json(name, request, status, body, reads)
+                body = remember.refreshed(caching).body
+                return parse_json(name, request, 200, body, reads, self._depth)
+            value = parse_json(name, request, status, body, reads, self._depth)
             if remember is not None:
                 remember.remember(status, body, caching)
             return value

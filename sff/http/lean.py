@@ -235,16 +235,16 @@ class LeanSender:
             raise
         body = Body(pool, origin, conn, gate, message, None)
         try:
-            found = joined(message.headers)
-            fields: dict[str, str] = {
-                k: found[k] for k in ("content-length", "content-encoding") if k in found
-            }
-            where = f"{request.method} {request.path}"
+            found = joined(message.headers)  # the decoder reads its length and coding
+
+            def where() -> str:
+                return f"{request.method} {request.path}"
+
             if message.done:  # the whole answer came with its head: no stream to read
-                data = read_whole(name, where, message.take(), fields, limit)
+                data = read_whole(name, where, message.take(), found, limit)
                 body.finish(message.keep and not message.extra)
             else:
-                data = await read(name, where, body, fields, limit)
+                data = await read(name, where, body, found, limit)
             return message.status, found, data
         finally:
             await body.aclose()  # after a full read: a no-op; otherwise the socket is dropped

@@ -68,10 +68,16 @@ def judge(
 
 
 def parse_json(
-    name: str, request: Request, status: int, body: bytes, reads: Demand | None = None
+    name: str,
+    request: Request,
+    status: int,
+    body: bytes,
+    reads: Demand | None = None,
+    depth: int | None = None,
 ) -> Any:
     """The body's JSON; with ``reads`` (what the function reads of it, see
-    `sff.projection`) a large body is decoded into only that (`sff.http.projected`)."""
+    `sff.projection`) a large body is decoded into only that (`sff.http.projected`).
+    ``depth``: the nesting limit (`jsonsafe.max_depth`, read once by the caller)."""
     if status == 204 or request.method == "HEAD":
         return None
     if reads is not None and len(body) >= MIN_BYTES:
@@ -79,20 +85,20 @@ def parse_json(
         value = MISS if project is None else project(body)
         if value is not MISS:
             return value
-    where = describe(request)
     # `not body.strip()` without its copy: strip copies a body that ends in a newline
     if not body or body.isspace():
         raise SourceError(
-            name, f"{where}: empty body (HTTP {status}), expected JSON", status=status
+            name, f"{describe(request)}: empty body (HTTP {status}), expected JSON", status=status
         )
     try:
-        return jsonsafe.loads(body)
+        return jsonsafe.loads(body, depth)
     except jsonsafe.TooDeep as exc:  # a 100,000-deep body: the source failed, its fallback applies
-        raise SourceError(name, f"{where}: {exc}", status=status) from None
+        raise SourceError(name, f"{describe(request)}: {exc}", status=status) from None
     except MemoryError:
+        where = describe(request)
         raise SourceError(name, f"{where}: out of memory parsing JSON", status=status) from None
     except ValueError as exc:
         excerpt = body[:EXCERPT_CHARS].decode("utf-8", "replace")
         raise SourceError(
-            name, f"{where}: invalid JSON ({exc})", status=status, excerpt=excerpt
+            name, f"{describe(request)}: invalid JSON ({exc})", status=status, excerpt=excerpt
         ) from None

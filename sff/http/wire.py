@@ -39,7 +39,12 @@ class Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.idle_since = 0.0
-        self._sock = writer.get_extra_info("socket")  # asked once, not on every reuse
+        sock = writer.get_extra_info("socket")  # asked once, not on every reuse
+        # one poller per connection, its socket registered once: each reuse is one poll(0)
+        self._poller: Any = None
+        if sock is not None:  # none: the testing kit's in-memory connections
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN)
 
     def usable(self, expiry: float) -> bool:
         if self.reader.at_eof() or self.writer.is_closing():
@@ -47,20 +52,12 @@ class Connection:
         if time.monotonic() - self.idle_since > expiry:
             return False
         # Bytes the stream already took in while idle, or bytes (or EOF) still in the kernel.
-        return not getattr(self.reader, "_buffer", None) and not _readable(self._sock)
+        if getattr(self.reader, "_buffer", None):
+            return False
+        return self._poller is None or not self._poller.poll(0)
 
     def close(self) -> None:
         self.writer.close()
-
-
-def _readable(sock: Any) -> bool:
-    """Bytes (or EOF) waiting on an idle socket; False for one without a file descriptor
-    (the testing kit's in-memory connections)."""
-    if sock is None:
-        return False
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN)
-    return bool(poller.poll(0))
 
 
 async def _within(timeout: float | None, pending: Awaitable[bytes]) -> bytes:
