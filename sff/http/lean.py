@@ -234,6 +234,7 @@ class LeanSender:
             gate.release()
             raise
         body = Body(pool, origin, conn, gate, message, None)
+        status = message.status  # read before the connection may go back to the pool
         try:
             found = joined(message.headers)  # the decoder reads its length and coding
 
@@ -245,7 +246,7 @@ class LeanSender:
                 body.finish(message.keep and not message.extra)
             else:
                 data = await read(name, where, body, found, limit)
-            return message.status, found, data
+            return status, found, data
         finally:
             await body.aclose()  # after a full read: a no-op; otherwise the socket is dropped
 

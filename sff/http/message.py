@@ -41,6 +41,12 @@ class Message:
         self.parser = httptools.HttpResponseParser(self)
         # RFC 9112 2.2: a recipient MAY take a lone LF as a line end; older servers send it.
         self.parser.set_dangerous_leniencies(lenient_optional_cr_before_lf=True)
+        self.reset(head_only)
+
+    def reset(self, head_only: bool) -> None:
+        """Ready for the next answer on the same connection, its parser kept (it stands
+        at the end of the last answer: a connection is reused only after a clean one).
+        New lists: whoever took the last answer's headers or pieces keeps them."""
         self._head_only = head_only  # a HEAD: the body a Content-Length announces never comes
         self._informational = False
         self.status = 0
