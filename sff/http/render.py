@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -138,12 +137,14 @@ class Renderer:
         return headers
 
 
-@dataclass(frozen=True, slots=True)
 class _Fixed:
-    """What every item of an `each` source sends alike (None: it reads `item`)."""
+    """What every item of an `each` source sends alike (None: it reads `item`). A plain
+    class: a dataclass on the handler's path costs a cold start ~0.5 ms."""
 
-    path: str | None
-    headers: dict[str, str] | None
+    __slots__ = ("headers", "path")
+
+    def __init__(self, path: str | None, headers: dict[str, str] | None) -> None:
+        self.path, self.headers = path, headers
 
     @classmethod
     def of(cls, request: Request, path: str, headers: dict[str, str]) -> _Fixed:
