@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -366,20 +366,27 @@ class Invocation:
             src.cache, src.stale_s = "stale", max(ages)
         src.error = f"item {min(causes)}: {causes[min(causes)]}"
 
-    async def fetch_one(
+    def fetch_one(
         self,
         node: Node,
         context: Mapping[str, Any],
         src: SourceMeta,
         timeout: float | None,
         seen: Seen | None = None,
-    ) -> Any:
+    ) -> Awaitable[Any]:
+        """One call of the source: its value, once awaited. An HTTP source's is the
+        fetcher's own coroutine, not one around it: one level fewer per `each` item."""
         if isinstance(node.source, CallSource):
-            src.attempts += 1
-            value, body = await self.call(node, context, timeout)
-            self.remember_value(node, context, value, body)
-            return value
-        return await self.fetcher.fetch(node, context, src, self.deadline, timeout, seen)
+            return self.call_one(node, context, src, timeout)
+        return self.fetcher.fetch(node, context, src, self.deadline, timeout, seen)
+
+    async def call_one(
+        self, node: Node, context: Mapping[str, Any], src: SourceMeta, timeout: float | None
+    ) -> Any:
+        src.attempts += 1
+        value, body = await self.call(node, context, timeout)
+        self.remember_value(node, context, value, body)
+        return value
 
     def remember_value(
         self, node: Node, context: Mapping[str, Any], value: Any, body: bytes | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sff import jsonsafe, tracing
@@ -17,16 +17,15 @@ from sff.breaker import Breaker, is_backend_failure
 from sff.errors import SourceError
 from sff.fallback import SourceCache, cache_step
 from sff.freshness import HEADERS as CACHING_HEADERS
-from sff.freshness import lifetime
 from sff.http import client as http_client
 from sff.http import coalesce
-from sff.http.attempts import Try, attempt_spans, timed
+from sff.http.attempts import Attempts, Try, attempt_spans
 from sff.http.cached import Copy, fresh_for
 from sff.http.exposed import Seen
 from sff.http.lean import LeanRequest, LeanSender, Prefix, prefix
 from sff.http.render import Parts, Renderer
 from sff.http.response import Request, dedup_key, parse_json
-from sff.http.send import PAGE_HEADERS, send_lean, send_once
+from sff.http.send import PAGE_HEADERS
 from sff.http.streams import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
@@ -94,7 +93,7 @@ class HttpFetcher:
         return self._client
 
     @property
-    def _httpx(self) -> httpx.AsyncClient:
+    def httpx_client(self) -> httpx.AsyncClient:
         """The httpx client to send with when the lean send cannot (sff's builds it now)."""
         client = self.client
         return client.httpx_client if isinstance(client, http_client.Client) else client
@@ -265,47 +264,22 @@ class HttpFetcher:
         statuses = policy.statuses - propagated if propagated else policy.statuses
         kept = CACHING_HEADERS if page_headers is None else PAGE_HEADERS
         per_attempt = timeout or backend.timeout_s
-
-        reads = self._reads.get(name)
-        made = [0]  # attempts of this request (src.attempts also counts other items')
-
-        def count(number: int) -> None:
-            src.attempts += 1
-            made[0] = number
-
-        async def attempt(time_left: float) -> Any:
-            seconds = min(per_attempt, time_left)
-            with tracing.attempt(name, source.path, request, made[0] - 1) as traced:
-                if isinstance(request, LeanRequest):
-                    sender = self._lean_sender
-                    assert isinstance(sender, LeanSender)
-                    status, body, caching, raw = await send_lean(
-                        sender, name, backend, request, seconds, statuses, kept
-                    )
-                else:
-                    status, body, caching, raw = await send_once(
-                        self._httpx, name, backend, request, seconds, statuses, kept
-                    )
-                if traced is not None:
-                    traced(status)
-            src.status, src.response_headers = status, raw  # a reference: no copy made
-            if seen is not None:
-                seen.status, seen.headers = status, raw
-            if page_headers is not None:
-                page_headers.update(caching)
-            self.received_bytes += len(body)
-            src.cache_control = caching.get("cache-control")
-            src.fresh_s = lifetime(caching, shared=False)
-            if status == 304 and remember is not None and remember.entry is not None:
-                src.cache = "revalidated"
-                tracing.event("sff.cache", **{"sff.source": name, "sff.outcome": "revalidated"})
-                body = remember.refreshed(caching).body
-                return parse_json(name, request, 200, body, reads, self._depth)
-            value = parse_json(name, request, status, body, reads, self._depth)
-            if remember is not None:
-                remember.remember(status, body, caching)
-            return value
-
+        retrying = policy if source.idempotent else None
+        tries: list[Try] = []
+        sender = self._lean_sender if isinstance(self._lean_sender, LeanSender) else None
+        attempt = Attempts(
+            name,
+            source,
+            request,
+            src,
+            (sender, self),
+            (per_attempt, statuses, kept, self._reads.get(name), self._depth),
+            remember,
+            seen,
+            page_headers,
+            # only a retried request has spans
+            tries if retrying is not None and retrying.retries > 0 else None,
+        )
         breaker = self._breaker(backend)
         if breaker is not None:
             try:
@@ -317,13 +291,8 @@ class HttpFetcher:
                     **{"sff.reason": exc.cause},
                 )
                 raise
-        tries: list[Try] = []
-        retrying = policy if source.idempotent else None
-        tried: Callable[[float], Awaitable[Any]] = attempt
-        if retrying is not None and retrying.retries > 0:  # only a retried request has spans
-            tried = timed(attempt, src, tries)
         try:
-            value = await with_retries(retrying, deadline, tried, count)
+            value = await with_retries(retrying, deadline, attempt, attempt.count)
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc, propagated):
                 await breaker.record(False)
@@ -364,7 +333,7 @@ class HttpFetcher:
         return self._lean(name, backend, parts) or self._request(name, parts)
 
     def _request(self, name: str, parts: Parts) -> httpx.Request:
-        client = self._httpx
+        client = self.httpx_client
         from sff.http._httpx import httpx  # loaded with the client: only its exceptions
 
         method, base, path, query, headers, content = parts

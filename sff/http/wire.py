@@ -20,7 +20,7 @@ import asyncio
 import select
 import time
 from collections.abc import AsyncIterator, Awaitable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httptools
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 _HEAD_LIMIT = 256 * 1024  # a response head larger than this is refused
 _CHUNK = 64 * 1024
 Origin = tuple[str, int]
+T = TypeVar("T")
 
 
 class Connection:
@@ -70,19 +71,16 @@ class Connection:
         self.writer.close()
 
 
-async def _within(timeout: float | None, pending: Awaitable[bytes]) -> bytes:
+def _within(timeout: float | None, pending: Awaitable[T]) -> Awaitable[T]:
     """``pending``, under ``timeout`` when there is one (the lean path's whole exchange has
-    one outer timeout, so its writes and reads skip the extra timers)."""
-    if timeout is None:
-        return await pending
+    one outer timeout, so its writes and reads skip the extra timers, and the coroutine
+    a timer needs: each level is paid again on every resume)."""
+    return pending if timeout is None else _timed(timeout, pending)
+
+
+async def _timed(timeout: float, pending: Awaitable[T]) -> T:
     async with asyncio.timeout(timeout):
         return await pending
-
-
-async def _write(writer: asyncio.StreamWriter, payload: bytes) -> bytes:
-    writer.write(payload)
-    await writer.drain()
-    return payload
 
 
 class Stale(Exception):
@@ -113,7 +111,8 @@ async def send_head(
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
     try:
-        await _within(timeouts.get("write"), _write(conn.writer, payload))
+        conn.writer.write(payload)  # never blocks: the timeout is the drain's
+        await _within(timeouts.get("write"), conn.writer.drain())
     except TimeoutError:
         conn.close()
         raise faults.WriteTimeout("timed out sending the request") from None
