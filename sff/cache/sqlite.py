@@ -77,7 +77,7 @@ class SqliteStore:
             self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal_mode(conn, self._busy_timeout_s)
             conn.execute("PRAGMA synchronous = NORMAL")  # a cache may lose its last write
             conn.executescript(_SCHEMA)
         except BaseException:
@@ -175,3 +175,18 @@ def _incr(conn: sqlite3.Connection, key: str, ttl_s: float) -> int:
             conn.execute("ROLLBACK")
         raise
     return count
+
+
+def _wal_mode(conn: sqlite3.Connection, patience_s: float) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting as a busy timeout would. Setting the mode
+    takes the file's lock, and while another instance is opening the same file SQLite
+    answers "database is locked" at once instead of calling its busy handler."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.005)
