@@ -59,3 +59,21 @@ def as_httpx(fault: TransportError, request: httpx.Request | None) -> httpx.Tran
 
     kind: type[httpx.TransportError] = getattr(httpx, type(fault).__name__)
     return kind(str(fault), request=request)
+
+
+_OURS = {kind.__name__: kind for kind in (
+    TransportError, TimeoutException, ConnectTimeout, WriteTimeout, ReadTimeout,
+    NetworkError, ConnectError, ReadError, RemoteProtocolError,
+)}  # fmt: skip
+
+
+def from_httpx(exc: Exception) -> Exception:
+    """The wire's fault for an httpx transport failure (the class of the same name, or of
+    its nearest base that has one, e.g. PoolTimeout -> TimeoutException); anything else
+    as it is. For a stand-in server that raises httpx's failures into the wire's reads."""
+    if not type(exc).__module__.startswith("httpx"):
+        return exc
+    for base in type(exc).__mro__:
+        if base.__name__ in _OURS:
+            return _OURS[base.__name__](str(exc))
+    return exc

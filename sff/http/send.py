@@ -7,7 +7,6 @@ httpx is imported by `send_once` only: the lean send fails with `sff.http.faults
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -98,33 +97,19 @@ async def send_lean(
     """`send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
-    timeouts, failures = _lean_failures()
     try:
         async with asyncio.timeout(seconds):
             status, found, body = await sender.send(name, request, backend.max_response_bytes)
-    except timeouts:
+    except (TimeoutError, faults.TimeoutException):
         where = describe(request)
         raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
-    except failures as exc:
+    except faults.TransportError as exc:
         where = describe(request)
         raise Retryable(name, f"{where}: {type(exc).__name__}: {exc}") from None
     status, body = judge(name, request, status, body, found.get("retry-after"), retry_statuses)
     # the answer's fields, joined by name in one pass (`sff.http.lean.joined`), stand as
     # its raw headers: `sff.http.exposed` reads a mapping as well as byte pairs
     return status, body, {h: found[h] for h in kept if h in found}, found
-
-
-def _lean_failures() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """The timeouts and transport failures a lean send raises: the wire's own
-    (`sff.http.faults`), and httpx's when httpx is loaded, which the testing kit's mocked
-    routes raise into the wire's reads (`sff.testing.wire`)."""
-    httpx = sys.modules.get("httpx")
-    if httpx is None:
-        return (TimeoutError, faults.TimeoutException), (faults.TransportError,)
-    return (
-        (TimeoutError, faults.TimeoutException, httpx.TimeoutException),
-        (faults.TransportError, httpx.TransportError),
-    )
 
 
 async def read_capped(name: str, response: httpx.Response, limit: int) -> bytes:

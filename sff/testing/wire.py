@@ -16,6 +16,7 @@ from typing import Any
 import h11
 import httpx
 
+from sff.http import faults
 from sff.http.intercept import Origin, Serve
 
 
@@ -48,7 +49,7 @@ class Answerer:
             try:
                 response = await self.router.async_handler(request)
             except Exception as exc:  # a fault the route was told to raise
-                client.set_exception(exc)
+                client.set_exception(faults.from_httpx(exc))  # as the real wire raises it
                 return
             writer.write(_answer(conn, response))
             await writer.drain()
