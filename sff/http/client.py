@@ -133,10 +133,12 @@ def default_headers() -> Headers:
     """The headers httpx's AsyncClient sends by default, in its order, found without
     importing httpx: its version from its own ``__version__.py``, the codings it asks
     for from which decoders it would find (as ``httpx._decoders`` looks for them)."""
+    from importlib.util import find_spec  # loaded already: pydantic's plugin loader uses it
+
     codings = ["gzip", "deflate"]
-    if _findable("brotli") or _findable("brotlicffi"):
+    if find_spec("brotli") or find_spec("brotlicffi"):
         codings.append("br")
-    if _findable("zstandard"):
+    if find_spec("zstandard"):
         codings.append("zstd")
     return [
         (b"Accept", b"*/*"),
@@ -144,17 +146,6 @@ def default_headers() -> Headers:
         (b"Connection", b"keep-alive"),
         (b"User-Agent", f"python-httpx/{_httpx_version()}".encode()),
     ]
-
-
-def _findable(name: str) -> bool:
-    """Whether ``import name`` would find a module, without importing it."""
-    if name in sys.modules:
-        return sys.modules[name] is not None
-    for finder in sys.meta_path:
-        find = getattr(finder, "find_spec", None)
-        if find is not None and find(name, None) is not None:
-            return True
-    return False
 
 
 def _httpx_version() -> str:
