@@ -43,7 +43,7 @@ class Attempts:
     walked); ``tries``, when given, gets each attempt's clock readings and outcome."""
 
     __slots__ = (
-                "_depth",
+        "_depth",
         "_kept",
         "_per_attempt",
         "_reads",
