@@ -16,6 +16,9 @@ from sff._record import record
 from sff.errors import ContractError, DeclarationError
 from sff.expr import Expr, Value, Where, compile_value
 
+# items: a contract's list of models this long is validated item by item (sff.itemwise)
+CHUNKED_FROM = 1024
+
 
 @record(frozen=True)
 class Shape:
@@ -39,6 +42,10 @@ class Shape:
         """``data`` into the contract (its validator is built once, with the class)."""
         if self.contract is None:
             return data
+        if self._made_here(data) and _long_list_in(data):
+            from sff.itemwise import validate_lists  # only a large answer needs it
+
+            validate_lists(self.contract, data, CHUNKED_FROM)
         try:
             shaped = self.contract.model_validate(data)
         except ValidationError as exc:
@@ -47,6 +54,10 @@ class Shape:
         if path is not None:  # JSON has no NaN or Infinity: pydantic would dump a null
             raise self._mismatch(finite.not_finite(self.contract, path, shaped)) from None
         return shaped
+
+    def _made_here(self, data: Any) -> bool:
+        """Whether ``data`` is a dict this shape made (its own, to change), not a source's."""
+        return self.value is not None and isinstance(self.value.tree, dict) and bool(data)
 
     def _mismatch(self, exc: ValidationError) -> ContractError:
         first = exc.errors(include_url=False)[0]
@@ -97,3 +108,7 @@ def compile_shape(function: str, shape: Any, contract: type[BaseModel] | None) -
         raise DeclarationError(f"function {function!r}: contract must be a pydantic model class")
     value = None if shape is None else compile_value(shape, Where(function, "shape"))
     return Shape(function, value, contract)
+
+
+def _long_list_in(data: dict[str, Any]) -> bool:
+    return any(type(v) is list and len(v) >= CHUNKED_FROM for v in data.values())
