@@ -39,6 +39,7 @@ APP_FILES = [
     "benchmarks/apps/page_sff.py",
     "benchmarks/apps/page_hand.py",
     "benchmarks/apps/page_aiohttp.py",
+    "benchmarks/apps/page_floor.py",
     "benchmarks/apps/each_sff.py",
     "benchmarks/apps/large_app.py",
 ]

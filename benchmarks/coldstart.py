@@ -2,8 +2,10 @@
 
 Against the same page hand-written with httpx (the fair handler: module-level client) and
 with aiohttp, each + jmespath + pydantic, and against ``python -c "import asyncio"`` (the
-interpreter floor); every one in a deploy-like venv (`benchmarks._deploy`), never the test
-venv. Plus the ``-X importtime`` breakdown of sff's handler path: top modules by self time.
+interpreter floor) and a handler that only validates and serializes the contract (the
+floor any handler with that contract pays); every one in a deploy-like venv
+(`benchmarks._deploy`), never the test venv. Plus the ``-X importtime`` breakdown of
+sff's handler path: top modules by self time.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from benchmarks._proc import run_python
 
 BENCH = "cold start"
 REFERENCE = "hand-written httpx"
+# what every variant pays (`apps.page_floor`): the 0.6x target is only reachable above it
+FLOOR = "floor: asyncio + pydantic + the page's contracts, no HTTP"
 COMMANDS = {
     "sff": ("sff", ["-m", "benchmarks.apps.page_sff"]),
     REFERENCE: ("hand", ["-m", "benchmarks.apps.page_hand"]),
     "hand-written aiohttp": ("hand", ["-m", "benchmarks.apps.page_aiohttp"]),
     "python -c 'import asyncio'": ("sff", ["-c", "import asyncio"]),
+    FLOOR: ("sff", ["-m", "benchmarks.apps.page_floor"]),
 }
 BUDGET_MS = 150
 BEFORE = f"sff before the wire issue ({BEFORE_WIRE}, hand-written HTTP/1.1)"
@@ -74,6 +79,14 @@ def run(settings: Settings) -> Report:
             "(`benchmarks/_deploy.py`: only the handler's runtime distributions, .pyc "
             f"compiled); above the interpreter floor sff / hand-written httpx = {above:.2f}x, "
             f"sff / hand-written aiohttp = {sff / stats['hand-written aiohttp'].median:.2f}x"
+        )
+        contracts = stats[FLOOR].median
+        report.notes.append(
+            f"cold start: the contract floor ({FLOOR}) is {contracts:.0f} ms, "
+            f"{contracts / stats[REFERENCE].median:.2f}x hand-written httpx; above it sff "
+            f"takes {sff - contracts:.0f} ms, hand-written httpx "
+            f"{stats[REFERENCE].median - contracts:.0f} ms, hand-written aiohttp "
+            f"{stats['hand-written aiohttp'].median - contracts:.0f} ms"
         )
         if BEFORE in stats:
             added = sff - stats[BEFORE].median
