@@ -212,9 +212,11 @@ class Invocation:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            if task.exception():
-                raise task.exception()  # type: ignore[misc]
+        # every failure retrieved, not only the one raised: asyncio logs the others otherwise
+        failures = [task.exception() for task in done]
+        for failure in failures:
+            if failure is not None:
+                raise failure
         if pending:
             await self.past_deadline(sorted(n for n, t in self.tasks.items() if t in pending))
 

@@ -39,8 +39,23 @@ class _Drawn(_Answers):
     def __init__(self, fn: Function, data: HappyData, draw: Any) -> None:
         super().__init__(fn, (), data)
         self.draw = draw
-
         self.seen: dict[str, Any] = {}  # what each source was answered, for the message
+        self._stopped: BaseException | None = None
+
+    def _draw(self, strategy: Any, label: str) -> Any:
+        """One draw. Once a draw has stopped the example (hypothesis's `StopTest`: the
+        example ran out of data), every later one stops it the same way: sources draw
+        concurrently, and the next one's draw would raise `Frozen`, which the invocation
+        may report first; hypothesis then fails the test instead of discarding the example."""
+        from hypothesis.errors import StopTest
+
+        if self._stopped is not None:
+            raise self._stopped
+        try:
+            return self.draw(strategy, label=label)
+        except StopTest as stop:
+            self._stopped = stop
+            raise
 
     def http(self, fn: Function, source: str, request: httpx.Request) -> httpx.Response:
         model = fn.plan.nodes[source].source.options.response
@@ -49,7 +64,7 @@ class _Drawn(_Answers):
             answer = super().http(fn, source, request)
             self.seen[label] = _body(answer)
             return answer
-        drawn = self.draw(strategy(model), label=label)
+        drawn = self._draw(strategy(model), label)
         self.seen[label] = drawn
         return httpx.Response(200, json=drawn, request=request)
 
@@ -58,7 +73,7 @@ class _Drawn(_Answers):
         value = (
             super().generated(fn, source)
             if model is None
-            else self.draw(strategy(model), label=f"{fn.name}.{source}")
+            else self._draw(strategy(model), f"{fn.name}.{source}")
         )
         self.seen[f"{fn.name}.{source}"] = value
         return value
