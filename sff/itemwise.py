@@ -14,7 +14,8 @@ exactly ``list[Item]`` (no alias, no metadata) where ``Item`` never revalidates 
 instance; a list is changed in place only when the shaped data is its only holder (a
 source's own list, still in the context or twice in the data, is never touched). From the
 first item that fails, the rest are left as dicts, so the contract's validation reports
-every problem, at its full location, as before.
+every problem, at its full location, as before (that one item is validated twice: an item
+validator with a side effect sees it twice).
 """
 
 from __future__ import annotations
