@@ -14,13 +14,14 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
+from sff.http.channel import Channel, channel_on
+
 Origin = tuple[str, int]
-Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 _Reader: TypeAlias = asyncio.StreamReader
 _Writer: TypeAlias = asyncio.StreamWriter
-Serve = Callable[[_Reader, _Writer, _Reader], Awaitable[None]]
-"""(server-side reader, server-side writer, the client's reader) -> served until closed.
-The client's reader lets a server make the client's next read fail (a mocked timeout)."""
+Serve = Callable[[_Reader, _Writer, Channel], Awaitable[None]]
+"""(server-side reader, server-side writer, the client's channel) -> served until closed.
+The client's channel lets a server make the client's next read fail (a mocked timeout)."""
 Answerer = Callable[[Origin], Serve | None]
 
 answerers: list[Answerer] = []
@@ -36,10 +37,8 @@ def remove(answerer: Answerer) -> None:
         answerers.remove(answerer)
 
 
-async def connect(
-    origin: Origin, limit: int
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
-    """Streams to an installed server for ``origin``, or None when none answers for it."""
+async def connect(origin: Origin, limit: int) -> Channel | None:
+    """A channel to an installed server for ``origin``, or None when none answers for it."""
     for answerer in reversed(answerers):
         serve = answerer(origin)
         if serve is not None:
@@ -47,18 +46,18 @@ async def connect(
     return None
 
 
-async def _pair(serve: Serve, limit: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _pair(serve: Serve, limit: int) -> Channel:
     ours, theirs = socket.socketpair()
-    reader, writer = await asyncio.open_connection(sock=ours, limit=limit)
+    channel = await channel_on(ours, limit)
     loop = asyncio.get_running_loop()
     server_reader = asyncio.StreamReader(limit=limit)
     protocol = asyncio.StreamReaderProtocol(server_reader)
     transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock=theirs)
     server_writer = asyncio.StreamWriter(transport, protocol, server_reader, loop)
-    task = loop.create_task(_closing(serve(server_reader, server_writer, reader), server_writer))
+    task = loop.create_task(_closing(serve(server_reader, server_writer, channel), server_writer))
     _serving.add(task)
     task.add_done_callback(_serving.discard)
-    return reader, writer
+    return channel
 
 
 async def _closing(serving: Awaitable[None], writer: asyncio.StreamWriter) -> None:

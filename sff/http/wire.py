@@ -1,4 +1,5 @@
-"""One HTTP/1.1 exchange on an asyncio stream: connect, send, read the answer through llhttp.
+"""One HTTP/1.1 exchange on a connection's channel (`sff.http.channel`): connect, send, read the
+answer through llhttp.
 
 The wire half of `sff.http.streams`: the pool owns idle connections per origin and the
 per-origin cap, this module what happens on one connection. Failures are `sff.http.faults`
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httptools
 
 from sff.http import faults, intercept
+from sff.http.channel import Channel, open_channel
 from sff.http.message import Headers, Message
 
 if TYPE_CHECKING:
@@ -37,11 +39,11 @@ T = TypeVar("T")
 
 
 class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
         self.idle_since = 0.0
         self._message: Message | None = None
-        sock = writer.get_extra_info("socket")  # asked once, not on every reuse
+        sock = channel.get_extra_info("socket")  # asked once, not on every reuse
         # one poller per connection, its socket registered once: each reuse is one poll(0)
         self._poller: Any = None
         if sock is not None:  # none: the testing kit's in-memory connections
@@ -58,17 +60,17 @@ class Connection:
         return self._message
 
     def usable(self, expiry: float) -> bool:
-        if self.reader.at_eof() or self.writer.is_closing():
+        if self.channel.at_eof() or self.channel.is_closing():
             return False
         if time.monotonic() - self.idle_since > expiry:
             return False
-        # Bytes the stream already took in while idle, or bytes (or EOF) still in the kernel.
-        if getattr(self.reader, "_buffer", None):
+        # Bytes the channel already took in while idle, or bytes (or EOF) still in the kernel.
+        if self.channel.buffered():
             return False
         return self._poller is None or not self._poller.poll(0)
 
     def close(self) -> None:
-        self.writer.close()
+        self.channel.close()
 
 
 def _within(timeout: float | None, pending: Awaitable[T]) -> Awaitable[T]:
@@ -89,17 +91,17 @@ class Stale(Exception):
 
 async def connect(origin: Origin, timeout: float | None) -> Connection:
     if intercept.answerers:  # the testing kit's mocked backends, below all of the rest
-        pair = await intercept.connect(origin, _CHUNK)
-        if pair is not None:
-            return Connection(*pair)
+        mocked = await intercept.connect(origin, _CHUNK)
+        if mocked is not None:
+            return Connection(mocked)
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(*origin, limit=_CHUNK)
+            channel = await open_channel(*origin, limit=_CHUNK)
     except TimeoutError:
         raise faults.ConnectTimeout("timed out connecting") from None
     except OSError as exc:
         raise faults.ConnectError(str(exc) or type(exc).__name__) from None
-    return Connection(reader, writer)
+    return Connection(channel)
 
 
 async def send_head(
@@ -111,8 +113,8 @@ async def send_head(
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
     try:
-        conn.writer.write(payload)  # never blocks: the timeout is the drain's
-        await _within(timeouts.get("write"), conn.writer.drain())
+        conn.channel.write(payload)  # never blocks: the timeout is the drain's
+        await _within(timeouts.get("write"), conn.channel.drain())
     except TimeoutError:
         conn.close()
         raise faults.WriteTimeout("timed out sending the request") from None
@@ -121,7 +123,7 @@ async def send_head(
     message, received, seen = conn.message(method == "HEAD"), 0, list[bytes]()
     while not message.head_done:
         try:
-            data = await _within(timeouts.get("read"), conn.reader.read(_CHUNK))
+            data = await _within(timeouts.get("read"), conn.channel.read(_CHUNK))
         except TimeoutError:
             conn.close()
             raise faults.ReadTimeout("timed out waiting for the response") from None
@@ -201,7 +203,7 @@ class Body:
             yield piece
         try:
             while not message.done:
-                data = await _within(self._timeout, self._conn.reader.read(_CHUNK))
+                data = await _within(self._timeout, self._conn.channel.read(_CHUNK))
                 if not data:
                     self._eof()
                     break

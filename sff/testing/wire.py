@@ -17,6 +17,7 @@ import h11
 import httpx
 
 from sff.http import faults
+from sff.http.channel import Channel
 from sff.http.intercept import Origin, Serve
 
 
@@ -33,7 +34,7 @@ class Answerer:
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        client: asyncio.StreamReader,
+        client: Channel,
     ) -> None:
         conn = h11.Connection(h11.SERVER)
         while True:
