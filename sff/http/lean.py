@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote, urlsplit
 
 from sff.http.decode import read, read_whole
@@ -29,6 +29,9 @@ from sff.http.fields import head, request_line
 from sff.http.message import Headers
 from sff.http.streams import Pool
 from sff.http.wire import Body, Origin
+
+if TYPE_CHECKING:
+    from sff.http.send import Expiry
 
 # httpx leaves these path characters as they are (its PATH_SAFE plus the unreserved set):
 # printable ASCII but space " # < > ? ` { }. A path of only these is sent unchanged.
@@ -138,6 +141,7 @@ class LeanSender:
         # request of an invocation to one backend) usually sends the same one
         self._blocks: dict[tuple[tuple[str, str], ...], Block | None] = {}
         self._heads: dict[tuple[Any, ...], HeadLines | None] = {}
+        self.expiry: Expiry | None = None  # the attempts' timeouts (`sff.http.send`)
 
     def _block(self, headers: Mapping[str, str]) -> Block | None:
         """The lower-cased names, the encoded fields (checked as `head` checks them) and

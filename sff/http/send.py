@@ -7,6 +7,8 @@ httpx is imported by `send_once` only: the lean send fails with `sff.http.faults
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +99,14 @@ async def send_lean(
     """`send_once` for a lean request: the same timeouts, caps and error mapping."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
+    timeout = asyncio.timeout(None)  # expired by the sender's one loop timer (`Expiry`)
     try:
-        async with asyncio.timeout(seconds):
-            status, found, body = await sender.send(name, request, backend.max_response_bytes)
+        async with timeout:
+            entry = _expiry(sender).add(seconds, timeout)
+            try:
+                status, found, body = await sender.send(name, request, backend.max_response_bytes)
+            finally:
+                entry[1] = None  # ended: nothing to expire
     except (TimeoutError, faults.TimeoutException):
         where = describe(request)
         raise Retryable(name, f"{where}: timed out after {seconds:.3g}s") from None
@@ -128,3 +135,69 @@ async def _once(content: bytes) -> AsyncIterator[bytes]:
 def describe_response(response: httpx.Response) -> str:
     request = response.request
     return f"{request.method} {request.url.path}"
+
+
+_RESOLUTION = time.get_clock_info("monotonic").resolution  # as the loop runs its timers
+Entry = list[Any]  # [when, the attempt's Timeout, or None once the attempt ended]
+
+
+class Expiry:
+    """The lean attempts' timeouts on one loop, in the order they end, under one loop timer.
+
+    ``asyncio.timeout(seconds)`` puts a timer on the loop's heap per attempt and takes it
+    off again: with a hundred `each` items in flight each push is ~7 Python ``__lt__``
+    calls, plus the cancelled handle's bookkeeping. The attempts of one source wait the
+    same seconds, so they end in the order they began: a queue in that order, and one
+    loop timer for its head, do the same job. An attempt that would end before the
+    queue's last entry (a shorter timeout begun later) gets a timer of its own, as before.
+    Each attempt still has its own ``asyncio.Timeout`` (entered without a deadline,
+    rescheduled to now when its time is up), so the cancellation and the ``TimeoutError``
+    are asyncio's own."""
+
+    __slots__ = ("_queue", "_timer", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._queue: deque[Entry] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, seconds: float, timeout: asyncio.Timeout) -> Entry:
+        """Expire ``timeout`` (entered, without a deadline) in ``seconds``; the caller
+        clears the entry's timeout (``entry[1] = None``) when its attempt ends."""
+        when = self.loop.time() + seconds
+        queue = self._queue
+        while queue and queue[0][1] is None:  # attempts that ended: nothing to expire
+            queue.popleft()
+        if queue and when < queue[-1][0]:
+            timeout.reschedule(when)  # out of order: a timer of its own
+            return [when, None]
+        entry: Entry = [when, timeout]
+        queue.append(entry)
+        # the timer may stand for an entry that ended (a longer timeout): ours comes first
+        timer = self._timer
+        if timer is None or when < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = self.loop.call_at(when, self._fire)
+        return entry
+
+    def _fire(self) -> None:
+        self._timer = None
+        now = self.loop.time()
+        due, queue = now + _RESOLUTION, self._queue
+        while queue and (queue[0][1] is None or queue[0][0] < due):
+            _, timeout = queue.popleft()
+            if timeout is not None:
+                timeout.reschedule(now)  # now: asyncio expires it
+        if queue:
+            self._timer = self.loop.call_at(queue[0][0], self._fire)
+
+
+def _expiry(sender: LeanSender) -> Expiry:
+    """The sender's `Expiry` on the running loop (a new loop, e.g. the next
+    ``asyncio.run`` of a client kept across them, gets its own)."""
+    loop = asyncio.get_running_loop()
+    found = sender.expiry
+    if found is None or found.loop is not loop:
+        found = sender.expiry = Expiry(loop)
+    return found
