@@ -110,15 +110,22 @@ async def send_head(
     timeouts: Mapping[str, float | None],
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
+    writer = conn.writer
     try:
-        conn.writer.write(payload)  # never blocks: the timeout is the drain's
-        await _within(timeouts.get("write"), conn.writer.drain())
+        writer.write(payload)  # never blocks: the timeout is the drain's
+        transport = writer.transport
+        # A request usually leaves nothing buffered on an open transport; then drain has
+        # nothing to wait for or report (its two coroutines were paid per request).
+        # Closing (the peer went away, the write failed) it runs, to raise as it does.
+        if transport.is_closing() or transport.get_write_buffer_size():
+            await _within(timeouts.get("write"), writer.drain())
     except TimeoutError:
         conn.close()
         raise faults.WriteTimeout("timed out sending the request") from None
     except OSError:
         raise Stale() from None
-    message, received, seen = conn.message(method == "HEAD"), 0, list[bytes]()
+    message, received = conn.message(method == "HEAD"), 0
+    seen: list[bytes] = []  # not list[bytes](): that makes a generic alias first
     while not message.head_done:
         try:
             data = await _within(timeouts.get("read"), conn.reader.read(_CHUNK))
