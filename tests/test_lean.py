@@ -509,14 +509,11 @@ async def test_one_loop_timer_expires_each_attempt_at_its_own_time() -> None:
     began = loop.time()
 
     async def attempt(name: str, seconds: float, answer_after: float | None) -> None:
-        timeout = asyncio.timeout(None)
+        task = asyncio.current_task()
+        assert task is not None
         try:
-            async with timeout:
-                entry = expiry.add(seconds, timeout)
-                try:
-                    await asyncio.sleep(3600 if answer_after is None else answer_after)
-                finally:
-                    entry[1] = None
+            with expiry.limit(seconds, task):
+                await asyncio.sleep(3600 if answer_after is None else answer_after)
             ended[name] = -(loop.time() - began)  # answered: negative
         except TimeoutError:
             ended[name] = loop.time() - began
@@ -531,3 +528,43 @@ async def test_one_loop_timer_expires_each_attempt_at_its_own_time() -> None:
     for i in (1, 3, 4):  # begun at i * 50 ms, each 300 ms: never before its own time
         assert 0.05 * i + 0.3 - 0.001 <= ended[f"e{i}"] < 0.05 * i + 0.3 + 0.15
     assert 0.3 - 0.001 <= ended["short"] < 0.3 + 0.15  # began at 250 ms, 50 ms timeout
+
+
+async def test_an_attempts_limit_turns_only_its_own_cancellation_into_a_timeout() -> None:
+    """`Limit` behaves as ``asyncio.timeout``: its expiry ends the block as TimeoutError
+    and leaves the task as uncancelled as it found it; a cancellation from elsewhere
+    (the caller's, an outer timeout's) stays a cancellation."""
+    from sff.http.send import Expiry
+
+    loop = asyncio.get_running_loop()
+    expiry = Expiry(loop)
+
+    async def limited(seconds: float, wait: float) -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            with expiry.limit(seconds, task):
+                await asyncio.sleep(wait)
+        except TimeoutError:
+            return f"timed out, cancelling {task.cancelling()}"
+        return "answered"
+
+    assert await limited(0.05, 0.01) == "answered"
+    assert await limited(0.01, 5) == "timed out, cancelling 0"
+
+    outer = asyncio.ensure_future(limited(5, 5))  # the caller cancels it: not a timeout
+    await asyncio.sleep(0.02)
+    outer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+
+    with pytest.raises(TimeoutError):  # an outer, shorter timeout is the outer's own
+        async with asyncio.timeout(0.02) as around:
+            await limited(5, 5)
+    assert around.expired()
+
+    both = asyncio.ensure_future(limited(0, 5))  # cancelled from outside, then expired
+    await asyncio.sleep(0)  # it entered its limit, due at the loop's next turn
+    both.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await both

@@ -29,7 +29,7 @@ from sff.http.send import PAGE_HEADERS
 from sff.http.streams import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
-from sff.resilience import Deadline, with_retries
+from sff.resilience import Deadline, Retryable, retried
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
 
@@ -315,8 +315,16 @@ class HttpFetcher:
                     **{"sff.reason": exc.cause},
                 )
                 raise
+        attempt.count(1)
         try:
-            value = await with_retries(retrying, deadline, attempt, attempt.count)
+            # `with_retries`, its first attempt awaited here: one coroutine level fewer for
+            # every request (each level is paid again on every resume of every `each` item)
+            try:
+                value = await attempt(deadline.remaining())
+            except Retryable as exc:
+                if retrying is None or retrying.retries <= 0:
+                    raise
+                value = await retried(retrying, deadline, attempt, attempt.count, exc)
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc, propagated):
                 await breaker.record(False)
