@@ -77,6 +77,7 @@ class HttpFetcher:
         self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
         self._prefixes: dict[Backend, Prefix | None] = {}
         self._lean_sender: LeanSender | bool | None = False  # False: not decided yet
+        self._loop: asyncio.AbstractEventLoop | None = None  # an invocation runs on one
         self._max_connections = max(
             (
                 n.source.backend.max_connections
@@ -91,6 +92,15 @@ class HttpFetcher:
         if self._client is None:
             self._client = http_client.new_client(self._max_connections)
         return self._client
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The invocation's loop, asked for once: in CPython 3.11 each asking
+        (``asyncio.get_running_loop``) is a ``getpid()`` system call, per `each` item."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
 
     @property
     def httpx_client(self) -> httpx.AsyncClient:
@@ -157,7 +167,7 @@ class HttpFetcher:
             return await sending
         # Sent in this task, not a task of its own (one per `each` item cost ~15 us): the
         # future only tells those who share it how it ended.
-        work = asyncio.get_running_loop().create_future()
+        work = self.loop.create_future()
         self._inflight[key] = (work, src)
         if shared is not None:
             coalesce.register(self.client, shared, work, src)

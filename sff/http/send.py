@@ -95,11 +95,14 @@ async def send_lean(
     seconds: float,
     retry_statuses: frozenset[int],
     kept: tuple[str, ...] = CACHING_HEADERS,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> tuple[int, bytes, dict[str, str], Any]:
-    """`send_once` for a lean request: the same timeouts, caps and error mapping."""
+    """`send_once` for a lean request: the same timeouts, caps and error mapping.
+    ``loop``: the running one, when the caller knows it (asking is a getpid() call)."""
     if seconds <= 0:
         raise SourceError(name, f"{describe(request)}: no time left before the deadline")
-    loop = asyncio.get_running_loop()  # asked once: each asking is a getpid() call
+    if loop is None:
+        loop = asyncio.get_running_loop()
     task = asyncio.current_task(loop)
     assert task is not None
     try:
