@@ -125,10 +125,10 @@ async def with_retries(
         if policy is None or policy.retries <= 0:
             raise
         first = exc
-    return await _retry(policy, deadline, attempt, on_attempt, first)
+    return await retried(policy, deadline, attempt, on_attempt, first)
 
 
-async def _retry(
+async def retried(
     policy: Retry,
     deadline: Deadline,
     attempt: Callable[[float], Awaitable[T]],

@@ -353,8 +353,10 @@ class Backend:
 
     @property
     def timeout_s(self) -> float:
-        """The per-attempt timeout in seconds (``timeout`` may be declared as ``"2s"``)."""
-        return seconds(self.timeout)
+        """The per-attempt timeout in seconds (``timeout`` may be declared as ``"2s"``;
+        `__post_init__` made it seconds already, read per request)."""
+        timeout = self.timeout
+        return timeout if type(timeout) is float else seconds(timeout)
 
     def base_url(self, environ: Mapping[str, str] = os.environ) -> str | None:
         return (environ.get(self.env) if self.env else None) or self.default

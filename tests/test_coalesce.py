@@ -203,3 +203,61 @@ async def test_a_joiner_gets_a_copy_of_its_own(
     assert script.count("/me") == 1
     one.data["who"] = "mutated"
     assert two.data["who"] == "-"
+
+
+async def test_within_an_invocation_a_sharer_sends_its_own_when_the_sender_is_cancelled(
+    script: Script, base: str
+) -> None:
+    """Two sources of one invocation make the same GET; the one sending it is cancelled
+    (its task only): the other is not left cancelled, it sends its own and answers."""
+    from sff.http.fetch import HttpFetcher
+    from sff.resilience import Deadline
+    from sff.result import SourceMeta
+
+    gate = Gate()
+    script.on("/me", gate)
+    api = Backend("api", default=base, retry=Retry.none())
+    fn = Function("pair", sources={"a": api.get("/me"), "b": api.get("/me")})
+    a, b = fn.plan.nodes["a"], fn.plan.nodes["b"]
+    deadline = Deadline.after(10)
+    context: dict[str, Any] = {"input": {}}
+    async with HttpFetcher(fn.plan, None, {}, "rid") as fetcher:
+        meta_a, meta_b = SourceMeta("a"), SourceMeta("b")
+        sender = asyncio.ensure_future(fetcher.fetch(a, context, meta_a, deadline, None))
+        await until(lambda: script.count("/me") == 1)
+        sharer = asyncio.ensure_future(fetcher.fetch(b, context, meta_b, deadline, None))
+        await asyncio.sleep(0.05)
+        assert meta_b.attempts == 0  # it waits for the sender's answer
+        sender.cancel()
+        await until(lambda: script.count("/me") == 2)  # the sharer sent its own
+        gate.open.set()
+        assert await sharer == {"who": "-", "path": "/me"}
+        assert meta_b.attempts == 1 and meta_b.status == 200
+        with pytest.raises(asyncio.CancelledError):
+            await sender
+
+
+async def test_within_an_invocation_a_sharer_is_given_the_senders_answer(
+    script: Script, base: str
+) -> None:
+    from sff.http.fetch import HttpFetcher
+    from sff.resilience import Deadline
+    from sff.result import SourceMeta
+
+    gate = Gate()
+    script.on("/me", gate)
+    api = Backend("api", default=base, retry=Retry.none())
+    fn = Function("pair", sources={"a": api.get("/me"), "b": api.get("/me")})
+    a, b = fn.plan.nodes["a"], fn.plan.nodes["b"]
+    deadline = Deadline.after(10)
+    context: dict[str, Any] = {"input": {}}
+    async with HttpFetcher(fn.plan, None, {}, "rid") as fetcher:
+        meta_a, meta_b = SourceMeta("a"), SourceMeta("b")
+        sender = asyncio.ensure_future(fetcher.fetch(a, context, meta_a, deadline, None))
+        await until(lambda: script.count("/me") == 1)
+        sharer = asyncio.ensure_future(fetcher.fetch(b, context, meta_b, deadline, None))
+        await asyncio.sleep(0.05)
+        gate.open.set()
+        assert await sharer == await sender == {"who": "-", "path": "/me"}
+        assert script.count("/me") == 1
+        assert (meta_a.attempts, meta_b.attempts, meta_b.status) == (1, 0, 200)

@@ -342,6 +342,59 @@ async def test_a_hanging_backend_times_out(
     assert len(lean_sends) == 1
 
 
+async def test_timeouts_of_different_lengths_each_end_in_their_own_time(
+    demo: tuple[DemoBackend, str], lean_sends: list[str]
+) -> None:
+    """One loop timer serves attempts that end in the order they began; a shorter one
+    begun later (out of that order) still ends on time, and a quick answer cancels
+    nothing that comes after it."""
+    _, url = demo
+    slow = Backend("slow", default=url, timeout=0.4, retry=Retry.none())
+    fast = Backend("fast", default=url, timeout=0.1, retry=Retry.none())
+    hang = {"_hang": "`1`"}
+    fn = Function(
+        "f",
+        input=None,
+        sources={
+            "a": slow.get("/users/1", query=hang, fallback=Fallback.omit()),
+            "b": fast.get("/users/2", query=hang, fallback=Fallback.omit()),
+            "c": fast.get("/users/{item}", each="`[3, 4, 5]`"),
+            "d": fast.get("/users/{item}", query=hang, each="`[6, 7]`", tolerate=2),
+        },
+    )
+    result = await fn.invoke()
+    a, b, d = (result.meta.sources[n] for n in "abd")
+    assert a.error is not None and "timed out after 0.4s" in a.error
+    assert b.error is not None and "timed out after 0.1s" in b.error
+    assert d.item_errors is not None and len(d.item_errors) == 2
+    assert all("timed out after 0.1s" in e["cause"] for e in d.item_errors)
+    assert a.end_ms is not None and b.end_ms is not None and d.end_ms is not None
+    assert b.end_ms < 300 and d.end_ms < 300 <= a.end_ms
+    assert [u["id"] for u in result.data["c"]] == [3, 4, 5]
+
+
+async def test_a_short_timeout_after_a_long_one_that_ended_ends_on_time(
+    demo: tuple[DemoBackend, str], lean_sends: list[str]
+) -> None:
+    """The loop timer stood for the long timeout of an attempt that answered at once; the
+    short one begun after it must not wait for that."""
+    _, url = demo
+    slow = Backend("slow", default=url, timeout=5, retry=Retry.none())
+    fast = Backend("fast", default=url, timeout=0.1, retry=Retry.none())
+    fn = Function(
+        "f",
+        sources={
+            "quick": slow.get("/users/1"),
+            "late": fast.get("/users/{quick.id}", query={"_hang": "`1`"}, fallback=Fallback.omit()),
+        },
+    )
+    result = await fn.invoke()
+    late = result.meta.sources["late"]
+    assert late.error is not None and "timed out after 0.1s" in late.error
+    assert late.end_ms is not None and late.start_ms is not None
+    assert late.end_ms - late.start_ms < 1000
+
+
 async def test_a_503_is_retried_honouring_retry_after(
     demo: tuple[DemoBackend, str], lean_sends: list[str]
 ) -> None:
@@ -442,3 +495,76 @@ async def test_a_base_url_httpx_refuses_fails_the_source_as_before() -> None:
     fn = Function("f", sources={"a": Backend("api", default="http://api.test:abc").get("/x")})
     with pytest.raises(SourceError, match="Invalid port"):
         await fn.invoke()
+
+
+async def test_one_loop_timer_expires_each_attempt_at_its_own_time() -> None:
+    """`Expiry` directly: attempts of equal timeouts begun in turn, some ending early; the
+    ones left expire in their order, none before its time, and one begun later with a
+    shorter timeout is not held up by the queue."""
+    from sff.http.send import Expiry
+
+    loop = asyncio.get_running_loop()
+    expiry = Expiry(loop)
+    ended: dict[str, float] = {}
+    began = loop.time()
+
+    async def attempt(name: str, seconds: float, answer_after: float | None) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            with expiry.limit(seconds, task):
+                await asyncio.sleep(3600 if answer_after is None else answer_after)
+            ended[name] = -(loop.time() - began)  # answered: negative
+        except TimeoutError:
+            ended[name] = loop.time() - began
+
+    tasks = []
+    for i, answer in enumerate([0.01, None, 0.02, None, None]):
+        tasks.append(asyncio.ensure_future(attempt(f"e{i}", 0.3, answer)))
+        await asyncio.sleep(0.05)
+    tasks.append(asyncio.ensure_future(attempt("short", 0.05, None)))  # out of order
+    await asyncio.gather(*tasks)
+    assert ended["e0"] < 0 and ended["e2"] < 0
+    for i in (1, 3, 4):  # begun at i * 50 ms, each 300 ms: never before its own time
+        assert 0.05 * i + 0.3 - 0.001 <= ended[f"e{i}"] < 0.05 * i + 0.3 + 0.15
+    assert 0.3 - 0.001 <= ended["short"] < 0.3 + 0.15  # began at 250 ms, 50 ms timeout
+
+
+async def test_an_attempts_limit_turns_only_its_own_cancellation_into_a_timeout() -> None:
+    """`Limit` behaves as ``asyncio.timeout``: its expiry ends the block as TimeoutError
+    and leaves the task as uncancelled as it found it; a cancellation from elsewhere
+    (the caller's, an outer timeout's) stays a cancellation."""
+    from sff.http.send import Expiry
+
+    loop = asyncio.get_running_loop()
+    expiry = Expiry(loop)
+
+    async def limited(seconds: float, wait: float) -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            with expiry.limit(seconds, task):
+                await asyncio.sleep(wait)
+        except TimeoutError:
+            return f"timed out, cancelling {task.cancelling()}"
+        return "answered"
+
+    assert await limited(0.05, 0.01) == "answered"
+    assert await limited(0.01, 5) == "timed out, cancelling 0"
+
+    outer = asyncio.ensure_future(limited(5, 5))  # the caller cancels it: not a timeout
+    await asyncio.sleep(0.02)
+    outer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+
+    with pytest.raises(TimeoutError):  # an outer, shorter timeout is the outer's own
+        async with asyncio.timeout(0.02) as around:
+            await limited(5, 5)
+    assert around.expired()
+
+    both = asyncio.ensure_future(limited(0, 5))  # cancelled from outside, then expired
+    await asyncio.sleep(0)  # it entered its limit, due at the loop's next turn
+    both.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await both

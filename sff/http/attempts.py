@@ -15,6 +15,8 @@ from sff.http.response import Request, parse_json
 from sff.http.send import send_lean, send_once
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
     from sff.http.cached import Copy
@@ -34,6 +36,9 @@ class Receiver(Protocol):
 
     @property
     def httpx_client(self) -> httpx.AsyncClient: ...
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
 
 
 class Attempts:
@@ -100,7 +105,14 @@ class Attempts:
                 if isinstance(request, LeanRequest):
                     assert self._sender is not None
                     answer = await send_lean(
-                        self._sender, name, backend, request, seconds, self._statuses, self._kept
+                        self._sender,
+                        name,
+                        backend,
+                        request,
+                        seconds,
+                        self._statuses,
+                        self._kept,
+                        self._receiver.loop,
                     )
                 else:
                     answer = await send_once(

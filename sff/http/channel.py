@@ -119,6 +119,11 @@ class Channel(asyncio.BufferedProtocol):
         assert self._transport is not None
         self._transport.write(data)
 
+    def must_drain(self) -> bool:
+        """Whether `drain` has anything to wait for (writing is paused) or to report
+        (an error, the connection lost)."""
+        return self._error is not None or self._writing is not None or self._lost
+
     async def drain(self) -> None:
         if self._error is not None:
             raise self._error

@@ -178,12 +178,13 @@ def read_whole(
 ) -> bytes:
     """`read` for a body already received whole (a small answer arrives with its head):
     the same cap, codings and errors, without a stream to iterate."""
-    capped = _capped(name, headers, limit)
     if not headers.get("content-encoding"):  # nothing to undo: the pieces are the body
+        _declared_within(name, headers, limit)
         body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if len(body) > limit:
             raise SourceError(name, f"response is over the {limit}-byte cap")
         return body
+    capped = _capped(name, headers, limit)
     try:
         decoding = Decoding(headers.get("content-encoding"), capped)
         for piece in pieces:
@@ -208,7 +209,11 @@ def _failure(name: str, where: Where, exc: BaseException) -> SourceError:
 
 
 def _capped(name: str, headers: Mapping[str, str], limit: int) -> Capped:
+    _declared_within(name, headers, limit)
+    return Capped(name, limit)
+
+
+def _declared_within(name: str, headers: Mapping[str, str], limit: int) -> None:
     declared = headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise SourceError(name, f"response of {declared} bytes is over the {limit}-byte cap")
-    return Capped(name, limit)

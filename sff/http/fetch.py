@@ -29,7 +29,7 @@ from sff.http.send import PAGE_HEADERS
 from sff.http.streams import httpcore_patched
 from sff.plan import Node, Plan
 from sff.projection import Demand
-from sff.resilience import Deadline, with_retries
+from sff.resilience import Deadline, Retryable, retried
 from sff.result import SourceMeta
 from sff.spec import Backend, HttpSource
 
@@ -77,6 +77,7 @@ class HttpFetcher:
         self._inflight: dict[tuple[Any, ...], tuple[asyncio.Future[Any], SourceMeta]] = {}
         self._prefixes: dict[Backend, Prefix | None] = {}
         self._lean_sender: LeanSender | bool | None = False  # False: not decided yet
+        self._loop: asyncio.AbstractEventLoop | None = None  # an invocation runs on one
         self._max_connections = max(
             (
                 n.source.backend.max_connections
@@ -91,6 +92,15 @@ class HttpFetcher:
         if self._client is None:
             self._client = http_client.new_client(self._max_connections)
         return self._client
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The invocation's loop, asked for once: in CPython 3.11 each asking
+        (``asyncio.get_running_loop``) is a ``getpid()`` system call, per `each` item."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
 
     @property
     def httpx_client(self) -> httpx.AsyncClient:
@@ -143,24 +153,35 @@ class HttpFetcher:
             # what is read of the answer keys it too: a projected value serves only its like
             key = (source.method, *dedup_key(request), self._reads.get(node.name))
             if key in self._inflight:
-                return await self._shared(key, src, seen)
+                answered, value = await self._shared(key, src, seen)
+                if answered:
+                    return value
             shared = self._instance_key(node, request)
             flight = None if shared is None else coalesce.inflight(self.client).get(shared)
             if flight is not None:  # another invocation on this instance is sending it
                 answered, value = await self._joined(flight, src, seen)
                 if answered:
                     return value
-        work = asyncio.ensure_future(
-            self._send(node.name, source, request, src, deadline, timeout, remember, seen)
-        )
+        sending = self._send(node.name, source, request, src, deadline, timeout, remember, seen)
         if key is None:
-            return await work
-        # Retrieved here so a failure no waiter is left to see is not logged as lost.
-        work.add_done_callback(lambda done: done.cancelled() or done.exception())
+            return await sending
+        # Sent in this task, not a task of its own (one per `each` item cost ~15 us): the
+        # future only tells those who share it how it ended.
+        work = self.loop.create_future()
         self._inflight[key] = (work, src)
         if shared is not None:
             coalesce.register(self.client, shared, work, src)
-        return await asyncio.shield(work)
+        try:
+            value = await sending
+        except Exception as exc:
+            work.set_exception(exc)
+            work.exception()  # retrieved, so a failure nobody shared is not logged as lost
+            raise
+        except BaseException:  # cancelled (or the task torn down): not an answer to share
+            work.cancel()  # whoever shares it sends their own (`_shared`, `coalesce.join`)
+            raise
+        work.set_result(value)
+        return value
 
     async def fetch_page(
         self,
@@ -208,18 +229,31 @@ class HttpFetcher:
             _took(src, origin, seen)
         return answered, value
 
-    async def _shared(self, key: tuple[Any, ...], src: SourceMeta, seen: Seen | None) -> Any:
+    async def _shared(
+        self, key: tuple[Any, ...], src: SourceMeta, seen: Seen | None
+    ) -> tuple[bool, Any]:
         """Wait for an identical GET another source is sending: no request of our own
-        (attempts stays 0), its status in our meta."""
+        (attempts stays 0), its status in our meta. (False, None) when its sender was
+        cancelled and we were not: then we send our own."""
         work, origin = self._inflight[key]
+        took = True
         try:
-            return await asyncio.shield(work)
+            return True, await asyncio.shield(work)
         except SourceError as exc:  # the failure is ours too: name this source in it
             raise SourceError(
                 src.name, exc.cause, status=exc.upstream_status, excerpt=exc.excerpt
             ) from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if work.cancelled() and task is not None and not task.cancelling():
+                took = False
+                if self._inflight.get(key, (None,))[0] is work:
+                    del self._inflight[key]  # ours takes its place
+                return False, None
+            raise
         finally:
-            _took(src, origin, seen)
+            if took:
+                _took(src, origin, seen)
 
     def cache_key(self, node: Node, context: Mapping[str, Any]) -> str | None:
         """The fallback cache key of the request this source makes in ``context``."""
@@ -291,8 +325,16 @@ class HttpFetcher:
                     **{"sff.reason": exc.cause},
                 )
                 raise
+        attempt.count(1)
         try:
-            value = await with_retries(retrying, deadline, attempt, attempt.count)
+            # `with_retries`, its first attempt awaited here: one coroutine level fewer for
+            # every request (each level is paid again on every resume of every `each` item)
+            try:
+                value = await attempt(deadline.remaining())
+            except Retryable as exc:
+                if retrying is None or retrying.retries <= 0:
+                    raise
+                value = await retried(retrying, deadline, attempt, attempt.count, exc)
         except SourceError as exc:
             if breaker is not None and is_backend_failure(exc, propagated):
                 await breaker.record(False)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote, urlsplit
 
 from sff.http.decode import read, read_whole
@@ -29,6 +29,9 @@ from sff.http.fields import head, request_line
 from sff.http.message import Headers
 from sff.http.streams import Pool
 from sff.http.wire import Body, Origin
+
+if TYPE_CHECKING:
+    from sff.http.send import Expiry
 
 # httpx leaves these path characters as they are (its PATH_SAFE plus the unreserved set):
 # printable ASCII but space " # < > ? ` { }. A path of only these is sent unchanged.
@@ -88,6 +91,10 @@ class LeanRequest:
         """The decoded path, as ``httpx.URL.path`` gives it: for messages, never the query."""
         return unquote(self.target.partition("?")[0])
 
+    def where(self) -> str:
+        """Method and path, for a message (made only when one is)."""
+        return f"{self.method} {self.path}"
+
 
 def prefix(base: str) -> Prefix | None:
     """The base URL's part of every request, or None when it is not plain http to a host
@@ -138,6 +145,7 @@ class LeanSender:
         # request of an invocation to one backend) usually sends the same one
         self._blocks: dict[tuple[tuple[str, str], ...], Block | None] = {}
         self._heads: dict[tuple[Any, ...], HeadLines | None] = {}
+        self.expiry: Expiry | None = None  # the attempts' timeouts (`sff.http.send`)
 
     def _block(self, headers: Mapping[str, str]) -> Block | None:
         """The lower-cased names, the encoded fields (checked as `head` checks them) and
@@ -237,10 +245,7 @@ class LeanSender:
         status = message.status  # read before the connection may go back to the pool
         try:
             found = joined(message.headers)  # the decoder reads its length and coding
-
-            def where() -> str:
-                return f"{request.method} {request.path}"
-
+            where = request.where  # a bound method, not a closure made per request
             if message.done:  # the whole answer came with its head: no stream to read
                 data = read_whole(name, where, message.take(), found, limit)
                 body.finish(message.keep and not message.extra)
@@ -255,6 +260,9 @@ def joined(headers: Headers) -> dict[str, str]:
     """Every field by lower-cased name, its values joined as `header` joins them: one pass
     over the head for all the names a caller looks up (per request, so per `each` item);
     the values joined as httpx's ``Headers.get`` joins them."""
+    found = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in headers}
+    if len(found) == len(headers):  # no name twice (the usual answer): nothing to join
+        return found
     values: dict[str, list[bytes]] = {}
     for key, value in headers:
         values.setdefault(key.decode("latin-1").lower(), []).append(value)

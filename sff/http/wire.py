@@ -112,15 +112,20 @@ async def send_head(
     timeouts: Mapping[str, float | None],
 ) -> Message:
     """Writes ``payload`` and reads until the response head is parsed."""
+    channel = conn.channel
     try:
-        conn.channel.write(payload)  # never blocks: the timeout is the drain's
-        await _within(timeouts.get("write"), conn.channel.drain())
+        channel.write(payload)  # never blocks: the timeout is the drain's
+        # A request usually leaves the channel with nothing to wait for or report; then
+        # drain's coroutine (and its timer) is skipped, as it was paid per request.
+        if channel.must_drain():
+            await _within(timeouts.get("write"), channel.drain())
     except TimeoutError:
         conn.close()
         raise faults.WriteTimeout("timed out sending the request") from None
     except OSError:
         raise Stale() from None
-    message, received, seen = conn.message(method == "HEAD"), 0, list[bytes]()
+    message, received = conn.message(method == "HEAD"), 0
+    seen: list[bytes] = []  # not list[bytes](): that makes a generic alias first
     while not message.head_done:
         try:
             data = await _within(timeouts.get("read"), conn.channel.read(_CHUNK))
